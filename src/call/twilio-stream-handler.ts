@@ -1,0 +1,209 @@
+// One Twilio Media Streams WebSocket: checks the per-call stream token on `start`, builds the call's agent
+// and variables, and feeds a CallSession. Malformed messages are counted and logged, never fatal.
+import type { AgentRegistry } from '../agents/index.js';
+import { callVariables, renderTemplate, TemplateError } from '../agents/index.js';
+import type { Logger } from '../log/logger.js';
+import type { KoeMetrics } from '../metrics/metrics.js';
+import type { CallControl } from '../twilio/index.js';
+import { decodeTwilioMessage, encodeClearMessage, encodeMarkMessage, encodeMediaMessage, verifyStreamToken } from '../twilio/index.js';
+import type { CallDirection, CallEventListener } from './call-events.js';
+import { CallSession } from './call-session.js';
+import type { TwilioMediaSink } from './call-session.js';
+import type { ModelConnector } from './model-link.js';
+
+/** The parts of a `ws` WebSocket the handler uses. */
+export interface MediaSocket {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): this;
+  on(event: 'close', listener: (code: number, reason: Buffer) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+}
+
+const OPEN = 1;
+/** Stream parameter that carries the token; every other parameter is bound by it. */
+export const STREAM_TOKEN_PARAMETER = 'koeToken';
+/** Prefix of stream parameters that are template variables given for this call. */
+export const VARIABLE_PARAMETER_PREFIX = 'var_';
+const START_TIMEOUT_MS = 10_000;
+const MAX_LOGGED_BAD_MESSAGES = 5;
+
+export interface CallServices {
+  agents: AgentRegistry;
+  streamSecret: string;
+  connectModel: (signal: AbortSignal) => ReturnType<ModelConnector>;
+  modelDescription: { url: string; model: string; shape: 'ga' | 'beta' };
+  callControl: CallControl | undefined;
+  apologyClip: Uint8Array;
+  settings: {
+    handshakeTimeoutMs: number;
+    transcriptionModel: string;
+    toolTimeoutMs: number;
+    maxCallDurationMs: number;
+  };
+  log: Logger;
+  metrics: KoeMetrics;
+  onEvent: CallEventListener;
+  /** Live calls by callSid: a newer stream for the same call replaces the older one. */
+  activeCalls: Map<string, CallSession>;
+  newCallId: () => string;
+}
+
+export function handleTwilioStream(socket: MediaSocket, services: CallServices): void {
+  let session: CallSession | undefined;
+  let streamSid: string | undefined;
+  let log = services.log.child({ component: 'twilio-stream' });
+  let badMessages = 0;
+  const startTimer = setTimeout(() => {
+    log.warn('no start message within 10 s; closing the stream');
+    services.metrics.rejectedStreams.inc({ reason: 'no_start' });
+    socket.close(1008, 'start expected');
+  }, START_TIMEOUT_MS);
+
+  const countBad = (kind: string, detail: string): void => {
+    badMessages += 1;
+    services.metrics.badInput.inc({ source: 'twilio', kind });
+    if (badMessages <= MAX_LOGGED_BAD_MESSAGES) log.warn({ kind, detail }, 'dropped a malformed message from Twilio');
+    else if (badMessages === MAX_LOGGED_BAD_MESSAGES + 1) log.warn('more malformed messages from Twilio; counting them in koe_bad_input_total only');
+  };
+
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) {
+      countBad('binary_frame', 'Twilio sends text frames only');
+      return;
+    }
+    const raw = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    const decoded = decodeTwilioMessage(raw);
+    if (!decoded.ok) {
+      countBad(decoded.error.kind, decoded.error.detail);
+      return;
+    }
+    const message = decoded.message;
+    switch (message.event) {
+      case 'connected':
+        return;
+      case 'start': {
+        if (session) {
+          countBad('duplicate_start', 'a second start on one stream');
+          return;
+        }
+        clearTimeout(startTimer);
+        streamSid = message.start.streamSid;
+        log = services.log.child({ callSid: message.start.callSid, streamSid });
+        session = startSession(socket, services, message.start, log);
+        if (!session) socket.close(1008, 'stream not authorised');
+        return;
+      }
+      case 'media':
+        if (!session) return countBad('media_before_start', 'media before an accepted start');
+        if (message.streamSid !== streamSid) return countBad('wrong_stream', 'media for another stream');
+        session.onCallerAudio(message.media.payload);
+        return;
+      case 'mark':
+        session?.onMark(message.mark.name);
+        return;
+      case 'dtmf':
+        session?.onDtmf(message.dtmf.digit);
+        return;
+      case 'stop':
+        session?.onTwilioEnded('stop');
+        socket.close(1000, 'stopped');
+        return;
+    }
+  });
+
+  socket.on('close', () => {
+    clearTimeout(startTimer);
+    session?.onTwilioEnded('closed');
+  });
+  socket.on('error', (err) => log.warn({ err: err.message }, 'media socket error'));
+}
+
+function startSession(
+  socket: MediaSocket,
+  services: CallServices,
+  start: { accountSid: string; streamSid: string; callSid: string; customParameters: Record<string, string> },
+  log: Logger,
+): CallSession | undefined {
+  const { [STREAM_TOKEN_PARAMETER]: token, ...parameters } = start.customParameters;
+  const verdict = verifyStreamToken({ secret: services.streamSecret, token: token ?? '', callSid: start.callSid, parameters });
+  if (!verdict.ok) {
+    services.metrics.rejectedStreams.inc({ reason: verdict.reason });
+    log.warn({ reason: verdict.reason }, 'refused a media stream: bad stream token');
+    return undefined;
+  }
+  const agent = services.agents.get(verdict.claims.agentId);
+  if (!agent) {
+    services.metrics.rejectedStreams.inc({ reason: 'unknown_agent' });
+    log.error({ agentId: verdict.claims.agentId }, 'refused a media stream: its agent no longer exists');
+    return undefined;
+  }
+  const direction: CallDirection = parameters.direction === 'outbound' ? 'outbound' : 'inbound';
+  const given: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parameters)) {
+    if (name.startsWith(VARIABLE_PARAMETER_PREFIX)) given[name.slice(VARIABLE_PARAMETER_PREFIX.length)] = value;
+  }
+  const variables = callVariables(
+    agent,
+    { callSid: start.callSid, direction, callerNumber: parameters.callerNumber, calledNumber: parameters.calledNumber },
+    given,
+  );
+  let instructions = '';
+  let greeting: string | undefined;
+  let setupError: string | undefined;
+  try {
+    instructions = renderTemplate(agent.instructions, variables, `agent "${agent.id}" instructions`);
+    greeting = agent.greeting === undefined ? undefined : renderTemplate(agent.greeting, variables, `agent "${agent.id}" greeting`);
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    setupError = err.message;
+    log.error({ missing: err.missing }, `cannot start the call: ${err.message}`);
+  }
+
+  const sink: TwilioMediaSink = {
+    sendMedia: (audio) => socket.readyState === OPEN && socket.send(encodeMediaMessage(start.streamSid, audio)),
+    sendMark: (name) => socket.readyState === OPEN && socket.send(encodeMarkMessage(start.streamSid, name)),
+    sendClear: () => socket.readyState === OPEN && socket.send(encodeClearMessage(start.streamSid)),
+    close: () => socket.readyState === OPEN && socket.close(1000, 'call ended'),
+  };
+  const previous = services.activeCalls.get(start.callSid);
+  if (previous) {
+    log.warn('Twilio opened a new stream for a call already connected; the new stream replaces the old one');
+    previous.end('replaced');
+  }
+  const session = new CallSession({
+    info: {
+      callId: services.newCallId(),
+      callSid: start.callSid,
+      streamSid: start.streamSid,
+      accountSid: start.accountSid,
+      agentId: agent.id,
+      direction,
+      from: parameters.callerNumber,
+      to: parameters.calledNumber,
+      model: services.modelDescription,
+    },
+    agent,
+    variables,
+    instructions,
+    greeting,
+    twilio: sink,
+    connectModel: services.connectModel,
+    callControl: services.callControl,
+    apologyClip: services.apologyClip,
+    settings: services.settings,
+    log,
+    metrics: services.metrics,
+    onEvent: (event) => {
+      if (event.type === 'call.ended' && services.activeCalls.get(start.callSid) === session) {
+        services.activeCalls.delete(start.callSid);
+      }
+      services.onEvent(event);
+    },
+    ...(setupError ? { setupError } : {}),
+  });
+  services.activeCalls.set(start.callSid, session);
+  session.start();
+  return session;
+}

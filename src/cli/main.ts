@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// The `koe` command line.
+import { AgentConfigError } from '../agents/index.js';
+import { ConfigError } from '../config/index.js';
+import { startCommand } from './start.js';
+
+const USAGE = `Usage: koe <command>
+
+Commands:
+  start        Run the Koe server (Twilio webhooks, media streams, health and metrics)
+  help         Show this help
+
+Configuration comes from environment variables (and ./.env); see the README.`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command] = argv;
+  switch (command) {
+    case 'start':
+      await startCommand();
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`Unknown command "${command}".\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof AgentConfigError) {
+    console.error(err.message);
+    process.exitCode = 2;
+    return;
+  }
+  console.error(err);
+  process.exitCode = 1;
+});

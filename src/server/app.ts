@@ -1,0 +1,126 @@
+// The Koe HTTP server: Twilio routes and media WebSocket, health and metrics.
+import { randomUUID } from 'node:crypto';
+import formbody from '@fastify/formbody';
+import websocket from '@fastify/websocket';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { AgentRegistry } from '../agents/index.js';
+import { loadApologyClip } from '../audio/index.js';
+import { CallEventHub, callLogObserver } from '../call/call-event-hub.js';
+import type { CallSession } from '../call/call-session.js';
+import type { ModelConnection } from '../call/model-link.js';
+import type { CallServices } from '../call/twilio-stream-handler.js';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../log/logger.js';
+import { createMetrics } from '../metrics/metrics.js';
+import type { KoeMetrics } from '../metrics/metrics.js';
+import { RealtimeConnection } from '../realtime/index.js';
+import type { CallControl } from '../twilio/index.js';
+import { createTwilioCallControl } from '../twilio/index.js';
+import { registerTwilioRoutes } from './twilio-routes.js';
+
+/** Largest WebSocket message accepted before the socket is closed (1009); Twilio sends ~300 bytes. */
+const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
+export const ENGINE_PATH = '/v1/realtime';
+
+export interface KoeServer {
+  app: FastifyInstance;
+  hub: CallEventHub;
+  metrics: KoeMetrics;
+  activeCalls: Map<string, CallSession>;
+  /** The realtime URL calls connect to (resolved once the server listens, for the built-in engine). */
+  realtimeUrl(): string;
+}
+
+export interface KoeServerOptions {
+  config: Config;
+  log: Logger;
+  agents: AgentRegistry;
+  /** Overrides for tests and embedding. */
+  callControl?: CallControl;
+  connectModel?: (signal: AbortSignal) => Promise<ModelConnection>;
+  apologyClip?: Uint8Array;
+  collectProcessMetrics?: boolean;
+}
+
+export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
+  const { config, log } = opts;
+  const metrics = createMetrics({ collectProcessMetrics: opts.collectProcessMetrics ?? false });
+  const hub = new CallEventHub(log);
+  hub.subscribe(callLogObserver(log));
+  const activeCalls = new Map<string, CallSession>();
+
+  const app = Fastify({
+    loggerInstance: log.child({ component: 'http' }),
+    disableRequestLogging: true,
+    trustProxy: config.trustProxy,
+    bodyLimit: 256 * 1024,
+  });
+  await app.register(formbody);
+  await app.register(websocket, { options: { maxPayload: MAX_WS_MESSAGE_BYTES } });
+
+  const realtimeUrl = (): string => {
+    if (config.realtime.url) return config.realtime.url;
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    return `ws://127.0.0.1:${port}${ENGINE_PATH}`;
+  };
+
+  const callControl =
+    opts.callControl ??
+    (config.twilio.accountSid && config.twilio.authToken
+      ? createTwilioCallControl({
+          accountSid: config.twilio.accountSid,
+          authToken: config.twilio.authToken,
+          ...(config.twilio.apiBaseUrl ? { apiBaseUrl: config.twilio.apiBaseUrl } : {}),
+        })
+      : undefined);
+
+  const connectModel =
+    opts.connectModel ??
+    ((signal: AbortSignal) =>
+      RealtimeConnection.connect({
+        url: realtimeUrl(),
+        shape: config.realtime.shape,
+        model: config.realtime.model,
+        connectTimeoutMs: config.realtime.connectTimeoutMs,
+        signal,
+        ...(config.realtime.apiKey ? { apiKey: config.realtime.apiKey } : {}),
+      }));
+
+  const callServices: CallServices = {
+    agents: opts.agents,
+    streamSecret: config.streamSecret,
+    connectModel,
+    get modelDescription() {
+      const url = new URL(realtimeUrl());
+      return { url: `${url.protocol}//${url.host}${url.pathname}`, model: config.realtime.model, shape: config.realtime.shape };
+    },
+    callControl,
+    apologyClip: opts.apologyClip ?? loadApologyClip(),
+    settings: {
+      handshakeTimeoutMs: config.realtime.connectTimeoutMs,
+      transcriptionModel: config.realtime.transcriptionModel,
+      toolTimeoutMs: config.toolTimeoutMs,
+      maxCallDurationMs: config.maxCallDurationMs,
+    },
+    log,
+    metrics,
+    onEvent: hub.publish,
+    activeCalls,
+    newCallId: () => randomUUID(),
+  };
+
+  registerTwilioRoutes(app, { config, agents: opts.agents, log, metrics, callServices });
+
+  app.get('/healthz', async () => ({ status: 'ok', activeCalls: activeCalls.size }));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  app.addHook('onClose', async () => {
+    for (const session of [...activeCalls.values()]) session.end('server_shutdown');
+  });
+
+  return { app, hub, metrics, activeCalls, realtimeUrl };
+}
