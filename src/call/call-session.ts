@@ -8,7 +8,8 @@ import type { Agent } from '../agents/index.js';
 import { generateDtmfMulaw } from '../audio/index.js';
 import type { Logger } from '../log/logger.js';
 import type { KoeMetrics } from '../metrics/metrics.js';
-import type { RealtimeClientEvent, RealtimeServerEvent } from '../realtime/index.js';
+import type { FunctionCallItem, RealtimeClientEvent, RealtimeServerEvent } from '../realtime/index.js';
+import { isKnownServerEvent } from '../realtime/index.js';
 import type { CallControl } from '../twilio/index.js';
 import { transferTwiml } from '../twilio/index.js';
 import type { AgentState, CallEndReason, CallEvent, CallEventBody, CallEventListener, CallInfo, TokenUsage } from './call-events.js';
@@ -237,7 +238,7 @@ export class CallSession {
   }
 
   #onModelEvent(event: RealtimeServerEvent): void {
-    if (this.#ended) return;
+    if (this.#ended || !isKnownServerEvent(event)) return;
     switch (event.type) {
       case 'input_audio_buffer.speech_started':
         this.#onSpeechStarted(event.item_id, event.audio_start_ms);
@@ -263,7 +264,7 @@ export class CallSession {
         this.#onResponseCreated(event.response.id, event.response.metadata);
         break;
       case 'response.output_item.added':
-        if (event.item.type === 'message' && this.#active) this.#addAssistantItem(event.item.id, this.#active);
+        if (event.item.type === 'message' && event.item.id && this.#active) this.#addAssistantItem(event.item.id, this.#active);
         break;
       case 'response.output_audio.delta':
         this.#onAudioDelta(event.item_id, event.delta);
@@ -391,9 +392,10 @@ export class CallSession {
     this.#finalizeHeardItems();
   }
 
-  #onFunctionCall(item: { call_id: string; name: string; arguments: string; status?: string | undefined }): void {
+  #onFunctionCall(item: FunctionCallItem): void {
     const response = this.#active;
-    if (!response) return;
+    const callId = item.call_id ?? item.id;
+    if (!response || !callId) return;
     if (item.status !== undefined && item.status !== 'completed') return;
     let args: unknown = item.arguments;
     try {
@@ -401,13 +403,13 @@ export class CallSession {
     } catch {
       // Passed on as text; the runner answers the model with a clear error.
     }
-    this.#emit({ type: 'tool.called', toolCallId: item.call_id, name: item.name, arguments: args });
+    this.#emit({ type: 'tool.called', toolCallId: callId, name: item.name, arguments: args });
     const started = performance.now();
     const run = this.#tools.run(item.name, item.arguments, this.#abort.signal).then((outcome) => {
       const durationMs = Math.round(performance.now() - started);
       this.#opts.metrics.toolCalls.inc({ tool: item.name, outcome: outcome.ok ? 'ok' : 'error' });
-      this.#emit({ type: 'tool.result', toolCallId: item.call_id, name: item.name, ok: outcome.ok, output: outcome.output, durationMs });
-      return { callId: item.call_id, outcome };
+      this.#emit({ type: 'tool.result', toolCallId: callId, name: item.name, ok: outcome.ok, output: outcome.output, durationMs });
+      return { callId, outcome };
     });
     response.toolRuns.push(run);
   }

@@ -107,6 +107,11 @@ export class ModelLink extends EventEmitter<{
     return this.#connection.send(event);
   }
 
+  /** A method, not a property read, so TypeScript does not narrow it away across awaits. */
+  #isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
   close(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
@@ -123,7 +128,7 @@ export class ModelLink extends EventEmitter<{
       if (this.opts.signal.aborted) return;
       try {
         const connection = await this.#connectAndConfigure();
-        if (this.#state === 'closed') {
+        if (this.#isClosed()) {
           connection.close(1000, 'call ended');
           return;
         }
@@ -133,7 +138,7 @@ export class ModelLink extends EventEmitter<{
         this.emit('ready', { reconnect });
         return;
       } catch (err) {
-        if (this.opts.signal.aborted || this.#state === 'closed') return;
+        if (this.opts.signal.aborted || this.#isClosed()) return;
         lastError = err instanceof ModelSetupError ? err : new ModelSetupError((err as Error).message, true);
         this.opts.metrics.modelConnectFailures.inc({ retryable: String(lastError.retryable) });
         this.opts.log.warn({ attempt, err: lastError.message, retryable: lastError.retryable }, 'model connection failed');
@@ -141,7 +146,7 @@ export class ModelLink extends EventEmitter<{
         if (attempt === 1) await delay(RETRY_DELAY_MS, this.opts.signal);
       }
     }
-    if (this.#state === 'closed') return;
+    if (this.#isClosed()) return;
     this.close();
     this.emit('failed', lastError ?? new ModelSetupError('model connection failed', false));
   }

@@ -1,33 +1,20 @@
 // The GA `session.update` a call sends for its agent: μ-law 8 kHz both ways (passed through, never
 // transcoded), the agent's voice and rendered instructions, turn detection, input transcription, tools.
 import type { Agent, TurnDetectionConfig } from '../agents/index.js';
+import type { RealtimeSessionConfig, TurnDetection } from '../realtime/index.js';
 import type { FunctionToolDefinition } from './tools/tool-definitions.js';
 
-export interface SessionUpdatePayload {
-  type: 'realtime';
-  output_modalities: ['audio'];
-  instructions: string;
-  audio: {
-    input: {
-      format: { type: 'audio/pcmu' };
-      transcription: { model: string; language?: string; prompt?: string } | null;
-      turn_detection: Record<string, unknown> | null;
-    };
-    output: { format: { type: 'audio/pcmu' }; voice: string };
-  };
-  tools: FunctionToolDefinition[];
-  tool_choice: 'auto';
-}
+export type SessionUpdatePayload = RealtimeSessionConfig;
 
 export function turnDetectionPayload(
   config: TurnDetectionConfig,
   overrides: { interruptResponse?: boolean } = {},
-): Record<string, unknown> | null {
+): TurnDetection | null {
   switch (config.type) {
     case 'manual':
       return null;
     case 'server_vad': {
-      const payload: Record<string, unknown> = {
+      const payload: TurnDetection = {
         type: 'server_vad',
         threshold: config.threshold,
         prefix_padding_ms: config.prefixPaddingMs,

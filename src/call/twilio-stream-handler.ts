@@ -5,7 +5,14 @@ import { callVariables, renderTemplate, TemplateError } from '../agents/index.js
 import type { Logger } from '../log/logger.js';
 import type { KoeMetrics } from '../metrics/metrics.js';
 import type { CallControl } from '../twilio/index.js';
-import { decodeTwilioMessage, encodeClearMessage, encodeMarkMessage, encodeMediaMessage, verifyStreamToken } from '../twilio/index.js';
+import {
+  decodeTwilioMessage,
+  encodeClearMessage,
+  encodeMarkMessage,
+  encodeMediaMessage,
+  STREAM_TOKEN_PARAMETER,
+  verifyStreamToken,
+} from '../twilio/index.js';
 import type { CallDirection, CallEventListener } from './call-events.js';
 import { CallSession } from './call-session.js';
 import type { TwilioMediaSink } from './call-session.js';
@@ -22,8 +29,6 @@ export interface MediaSocket {
 }
 
 const OPEN = 1;
-/** Stream parameter that carries the token; every other parameter is bound by it. */
-export const STREAM_TOKEN_PARAMETER = 'koeToken';
 /** Prefix of stream parameters that are template variables given for this call. */
 export const VARIABLE_PARAMETER_PREFIX = 'var_';
 const START_TIMEOUT_MS = 10_000;

@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
-import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AgentRegistry } from '../agents/index.js';
 import { loadApologyClip } from '../audio/index.js';
 import { CallEventHub, callLogObserver } from '../call/call-event-hub.js';
@@ -51,8 +51,9 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
   const activeCalls = new Map<string, CallSession>();
 
   const app = Fastify({
-    loggerInstance: log.child({ component: 'http' }),
-    disableRequestLogging: true,
+    loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
+    // Per-request access logs would drown call logs; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,
     bodyLimit: 256 * 1024,
   });

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentRegistry } from '../agents/index.js';
 import { callVariables, renderTemplate, TemplateError } from '../agents/index.js';
 import type { CallServices } from '../call/twilio-stream-handler.js';
-import { handleTwilioStream, STREAM_TOKEN_PARAMETER } from '../call/twilio-stream-handler.js';
+import { handleTwilioStream } from '../call/twilio-stream-handler.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
 import type { KoeMetrics } from '../metrics/metrics.js';
@@ -14,6 +14,7 @@ import {
   mintStreamToken,
   publicRequestUrl,
   sayAndHangupTwiml,
+  STREAM_TOKEN_PARAMETER,
   toWebSocketUrl,
   validateStreamUpgradeSignature,
   validateWebhookSignature,
