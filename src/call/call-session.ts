@@ -105,12 +105,16 @@ export class CallSession {
   #endingReason: CallEndReason | undefined;
   #active: ActiveResponse | undefined;
   #queuedResponse: Record<string, unknown> | undefined;
+  /** A response.create was sent and its response.created has not arrived yet. */
+  #responseRequested = false;
   #greetingProtected: boolean;
   #greetingSent = false;
   /** Set between asking for the greeting and its response.created (for servers that do not echo metadata). */
   #awaitingGreeting = false;
   #lastSpeechEndedAt: number | undefined;
   #afterSpeech: AfterSpeech | undefined;
+  /** Responses whose tool results are still being gathered and sent back. */
+  #toolCompletionsPending = 0;
   #afterSpeechTimer: NodeJS.Timeout | undefined;
   #dtmfDigits = '';
   #dtmfTimer: NodeJS.Timeout | undefined;
@@ -333,6 +337,7 @@ export class CallSession {
   }
 
   #onResponseCreated(responseId: string, metadata: unknown): void {
+    this.#responseRequested = false;
     const greeting = (isRecord(metadata) && metadata.koe_purpose === 'greeting') || this.#awaitingGreeting;
     this.#awaitingGreeting = false;
     this.#active = {
@@ -429,7 +434,13 @@ export class CallSession {
     }
     this.#finalizeHeardItems();
     if (active && active.toolRuns.length > 0) {
-      this.#completeToolRuns(active).catch((err: unknown) => this.#log.error({ err }, 'tool completion failed'));
+      this.#toolCompletionsPending += 1;
+      this.#completeToolRuns(active)
+        .catch((err: unknown) => this.#log.error({ err }, 'tool completion failed'))
+        .finally(() => {
+          this.#toolCompletionsPending -= 1;
+          this.#maybeRunAfterSpeech();
+        });
     } else {
       this.#sendQueuedResponse();
     }
@@ -451,16 +462,16 @@ export class CallSession {
     } else {
       this.#sendQueuedResponse();
     }
-    this.#maybeRunAfterSpeech();
   }
 
   #onModelError(error: { code?: string | null | undefined; message: string }): void {
     const code = error.code ?? null;
     this.#log.warn({ code, message: error.message }, 'model reported an error');
     this.#emit({ type: 'model.error', code, message: error.message, fatal: false });
-    if (code === 'conversation_already_has_active_response' && !this.#queuedResponse) {
+    if (code === 'conversation_already_has_active_response') {
       // Our response.create raced one the server created itself; ask again once it is done.
-      this.#queuedResponse = {};
+      this.#responseRequested = false;
+      this.#queuedResponse ??= {};
     }
   }
 
@@ -551,7 +562,7 @@ export class CallSession {
       this.#queuedResponse = { ...this.#queuedResponse, ...response };
       return;
     }
-    this.#link.send({ type: 'response.create', response } as RealtimeClientEvent);
+    this.#responseRequested = this.#link.send({ type: 'response.create', response } as RealtimeClientEvent);
   }
 
   #sendQueuedResponse(): void {
@@ -607,7 +618,10 @@ export class CallSession {
 
   /** Runs the pending hang-up or transfer once the model is done and the caller heard everything. */
   #maybeRunAfterSpeech(): void {
-    if (!this.#afterSpeech || this.#active || this.#queuedResponse || this.#playback.audible) return;
+    const action = this.#afterSpeech;
+    if (!action || this.#active || this.#responseRequested || this.#queuedResponse || this.#playback.audible) return;
+    // A hang-up may still ask for a goodbye once the tool outputs are in; a transfer is itself such a tool run.
+    if (action.kind === 'hang_up' && this.#toolCompletionsPending > 0) return;
     this.#runAfterSpeech();
   }
 

@@ -21,7 +21,11 @@ import {
 } from '../twilio/index.js';
 
 export const STREAM_PATH = '/twilio/stream';
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** Loopback clients are the only ones allowed without an auth token (local development and tests). */
+export function isLoopbackAddress(ip: string): boolean {
+  return ip === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip);
+}
 
 export interface TwilioRouteDeps {
   config: Config;
@@ -55,7 +59,7 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
   /** Signature check for form webhooks; without an auth token, loopback only. */
   const webhookAllowed = (request: FastifyRequest, reply: FastifyReply): boolean => {
     if (!authToken) {
-      if (LOOPBACK.has(request.ip)) return true;
+      if (isLoopbackAddress(request.ip)) return true;
       log.warn({ ip: request.ip }, 'refused a Twilio webhook from a non-loopback client: set TWILIO_AUTH_TOKEN to accept Twilio');
       refuse(reply, 'not_loopback');
       return false;
@@ -135,7 +139,7 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
       websocket: true,
       preValidation: async (request, reply) => {
         if (!authToken) {
-          if (LOOPBACK.has(request.ip)) return;
+          if (isLoopbackAddress(request.ip)) return;
           metrics.rejectedStreams.inc({ reason: 'not_loopback' });
           log.warn({ ip: request.ip }, 'refused a media stream from a non-loopback client: set TWILIO_AUTH_TOKEN to accept Twilio');
           return reply.code(403).send('Forbidden');

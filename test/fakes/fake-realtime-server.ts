@@ -617,8 +617,9 @@ export class FakeRealtimeSession {
     }
     const event = parsed.event;
     if (this.#opts.record) this.received.push(event);
-    this.#server.notify();
     this.#handle(event, json);
+    // After handling, so waiters see its effects (e.g. inputAudioMs after an append).
+    this.#server.notify();
   }
 
   #handle(event: RealtimeClientEvent, raw: unknown): void {

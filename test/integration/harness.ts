@@ -51,6 +51,8 @@ export class Harness {
     readonly rest: FakeTwilioRest | undefined,
     readonly baseUrl: string,
     readonly authToken: string | undefined,
+    /** PUBLIC_URL when configured: what Twilio would sign webhooks against. */
+    readonly publicUrl: string | undefined,
   ) {
     koe.hub.subscribe((event) => {
       this.events.push(event);
@@ -85,7 +87,7 @@ export class Harness {
     await koe.app.listen({ port: 0, host: '127.0.0.1' });
     const address = koe.app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    return new Harness(koe, realtime, rest, `http://127.0.0.1:${port}`, config.twilio.authToken);
+    return new Harness(koe, realtime, rest, `http://127.0.0.1:${port}`, config.twilio.authToken, config.publicUrl);
   }
 
   get streamUrl(): string {
@@ -94,7 +96,7 @@ export class Harness {
 
   /** POSTs the voice webhook like Twilio (signed when an auth token is configured). */
   async voiceWebhook(params: Record<string, string>, opts: { signature?: string; url?: string } = {}): Promise<Response> {
-    const url = opts.url ?? `${this.baseUrl}/twilio/voice`;
+    const url = opts.url ?? `${this.publicUrl ?? this.baseUrl}/twilio/voice`;
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     const signature = opts.signature ?? (this.authToken ? computeSignature(this.authToken, url, params) : undefined);
     if (signature !== undefined) headers['x-twilio-signature'] = signature;
@@ -110,8 +112,9 @@ export class Harness {
     if (response.status !== 200) throw new Error(`voice webhook answered ${response.status}`);
     const twiml = await response.text();
     const { url, parameters } = parseStreamTwiml(twiml);
+    // Twilio connects to the URL in the TwiML; behind PUBLIC_URL that host is a proxy in front of us.
     return FakeTwilioCall.connect({
-      url,
+      url: this.publicUrl ? this.streamUrl : url,
       callSid,
       accountSid: TEST_ACCOUNT_SID,
       customParameters: parameters,

@@ -1,4 +1,3 @@
-// node:test's test()/describe() return promises its runner awaits itself.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

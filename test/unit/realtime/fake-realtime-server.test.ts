@@ -1,4 +1,3 @@
-// node:test's test()/describe() return promises its runner awaits itself.
 // The fake must follow realtime.md exactly, since every bridge test trusts it. These tests speak
 // raw WebSocket to it and check sequences against the spec text, not against Koe's own code.
 import { after, before, describe, test } from 'node:test';
