@@ -63,6 +63,8 @@ export interface CallSessionOptions {
 
 interface AssistantItem {
   itemId: string;
+  /** From a model session that was lost: it still plays out, but the new session cannot truncate it. */
+  stale: boolean;
   responseId: string;
   text: string;
   startedAtMs: number;
@@ -215,23 +217,37 @@ export class CallSession {
   #onModelReady(reconnect: boolean): void {
     if (this.#ended) return;
     if (reconnect) {
-      // Items of the lost session do not exist on the new one: nothing of them can be truncated.
-      this.#playback.forgetItems();
-      for (const item of this.#items.values()) this.#finalizeItem(item);
+      // Items of the lost session still play out at Twilio, but the new session does not know them:
+      // no more audio comes for them, and they can no longer be truncated.
+      for (const item of this.#items.values()) {
+        item.stale = true;
+        item.audioDone = true;
+      }
+      this.#sendChunks(this.#chunker.flush());
+      this.#finalizeHeardItems();
       this.#active = undefined;
+      this.#responseRequested = false;
       this.#emit({ type: 'model.reconnected', attempt: 1 });
       this.#setState(this.#playback.audible ? 'speaking' : 'listening');
+      if (this.#awaitingGreeting) this.#requestGreeting();
+      this.#sendQueuedResponse();
       return;
     }
     this.#setState('listening');
     if (this.#opts.greeting && !this.#greetingSent) {
       this.#greetingSent = true;
       this.#awaitingGreeting = true;
-      this.#requestResponse({
-        instructions: `Greet the caller now by saying exactly this, and nothing else: "${this.#opts.greeting}"`,
-        metadata: { koe_purpose: 'greeting', koe_say: this.#opts.greeting.slice(0, 512) },
-      });
+      this.#requestGreeting();
     }
+    this.#sendQueuedResponse();
+  }
+
+  #requestGreeting(): void {
+    const greeting = this.#opts.greeting ?? '';
+    this.#requestResponse({
+      instructions: `Greet the caller now by saying exactly this, and nothing else: "${greeting}"`,
+      metadata: { koe_purpose: 'greeting', koe_say: greeting.slice(0, 512) },
+    });
   }
 
   #onModelFailed(err: ModelSetupError): void {
@@ -305,7 +321,8 @@ export class CallSession {
 
   #onSpeechStarted(itemId: string, audioStartMs: number): void {
     this.#userSpeech.set(itemId, { startedAtMs: this.#offsetOfAudio(audioStartMs), endedAtMs: undefined, partial: '' });
-    if (this.#playback.audible && !this.#greetingProtected) this.#bargeIn();
+    // Only a reply can be interrupted: DTMF tones or the apology keep playing when the far end talks.
+    if (this.#playback.itemsInPlayback().length > 0 && !this.#greetingProtected) this.#bargeIn();
     if (!this.#playback.audible) this.#setState('listening');
   }
 
@@ -355,6 +372,7 @@ export class CallSession {
     if (!item) {
       item = {
         itemId,
+        stale: false,
         responseId: response.id,
         text: '',
         startedAtMs: this.#nowMs(),
@@ -497,7 +515,10 @@ export class CallSession {
     for (const { itemId, heardMs, sentMs, receivedMs } of cut) {
       const item = this.#items.get(itemId);
       const audioEndMs = Math.floor(Math.min(heardMs, receivedMs));
-      const truncated = item !== undefined && this.#link.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: audioEndMs });
+      const truncated =
+        item !== undefined &&
+        !item.stale &&
+        this.#link.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: audioEndMs });
       if (item) {
         item.interrupted = true;
         this.#finalizeItem(item);
@@ -550,6 +571,7 @@ export class CallSession {
 
   #endGreetingProtection(): void {
     this.#greetingProtected = false;
+    if (this.#ended) return;
     const turnDetection = turnDetectionPayload(this.#opts.agent.turnDetection);
     if (turnDetection === null) return;
     this.#link.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: turnDetection } } } });
@@ -574,9 +596,14 @@ export class CallSession {
 
   #flushDtmf(): void {
     clearTimeout(this.#dtmfTimer);
+    if (!this.#dtmfDigits || this.#ended) return;
+    if (!this.#link.ready) {
+      // Keys pressed while the model is (re)connecting are told once it is there.
+      this.#dtmfTimer = setTimeout(() => this.#flushDtmf(), 200);
+      return;
+    }
     const digits = this.#dtmfDigits;
     this.#dtmfDigits = '';
-    if (!digits || this.#ended) return;
     this.#emit({ type: 'dtmf.received', digits });
     const now = this.#nowMs();
     const text = `The caller pressed ${digits} on the phone keypad.`;

@@ -102,12 +102,6 @@ export class PlaybackTracker {
     return cut;
   }
 
-  /** Forgets every item (the model session they belonged to is gone); pending marks stay pending. */
-  forgetItems(): void {
-    this.#items.clear();
-    for (const mark of this.#pending) mark.itemId = undefined;
-  }
-
   /** Resolves once nothing sent is left unacknowledged. */
   whenDrained(): Promise<void> {
     if (this.#pending.length === 0) return Promise.resolve();

@@ -129,6 +129,27 @@ describe('model faults', () => {
     assert.equal(h.eventsOf('call.ended').length, 0);
   });
 
+  test('a reply still playing when the model drops plays out whole, and is never truncated on the new session', async () => {
+    h = await Harness.start({
+      agents: [agent()],
+      realtime: { respond: () => [{ type: 'audio', transcript: 'A long answer that keeps going.', audioMs: 1500 }], generationSpeed: 20, transcripts: ['question', 'stop'] },
+    });
+    const call = await h.call();
+    const first = await h.realtime.waitForSession(0);
+    await callerTurn(call);
+    await first.waitForSent('response.done');
+    await call.waitForPlayedBytes(8 * 300, 3000);
+    first.drop();
+    await h.waitForEvent('model.reconnected');
+    const second = await h.realtime.waitForSession(1);
+    const turn = await h.waitForEvent('turn.assistant', undefined, 4000);
+    assert.equal(turn.interrupted, false);
+    assert.equal(turn.heardMs, 1500);
+    assert.equal(call.stats.clears, 0);
+    assert.equal(second.received.filter((e) => e.type === 'conversation.item.truncate').length, 0);
+    assert.deepEqual(h.eventsOf('model.error').filter((e) => !e.fatal), []);
+  });
+
   test('a model that drops and cannot be reached again: apology, then the end', async () => {
     h = await Harness.start({ agents: [agent()], realtime: { respond: reply } });
     const call = await h.call({ stream: { playbackRate: 4 } });

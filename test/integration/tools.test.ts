@@ -92,6 +92,23 @@ describe('tools', () => {
     assert.deepEqual(detector.push(mulawToPcm16(call.receivedAudio())), ['1', '#', '9']);
   });
 
+  test('speech from the far end while DTMF tones play does not cut the tones', async () => {
+    h = await Harness.start({
+      agents: [agent()],
+      realtime: { respond: plan([{ type: 'function_call', name: 'send_dtmf', arguments: { digits: '123' } }], []), transcripts: ['menu', 'press one for sales'] },
+    });
+    const call = await h.call();
+    const session = await h.realtime.waitForSession(0);
+    await callerTurn(call);
+    await h.waitForEvent('dtmf.sent');
+    await call.waitForPlayedBytes(8 * 100, 3000);
+    session.speechStarted(); // an IVR prompt talking over our key presses
+    await call.waitFor(() => call.stats.bytesBuffered === 0 && call.stats.bytesPlayed > 8 * 500, 4000, 'tones played out');
+    assert.equal(call.stats.clears, 0);
+    assert.deepEqual(h.eventsOf('barge_in'), []);
+    assert.deepEqual(new DtmfDetector().push(mulawToPcm16(call.playedAudio())), ['1', '2', '3']);
+  });
+
   test('transfer redirects the live call to <Dial> after the announcement was heard', async () => {
     h = await Harness.start({
       twilioRest: true,
@@ -197,6 +214,24 @@ describe('keypad', () => {
     const turn = await h.waitForEvent('turn.user');
     assert.equal(turn.source, 'dtmf');
     assert.equal(turn.text, '42');
+  });
+
+  test('keys pressed while the model is still connecting are told once it is ready', async () => {
+    h = await Harness.start({
+      agents: [agent()],
+      realtime: { respond: () => [] },
+      wrapConnect: (connect) => async (signal) => {
+        await new Promise((r) => setTimeout(r, 500));
+        return connect(signal);
+      },
+    });
+    const call = await h.call();
+    call.sendDtmf('7');
+    const session = await h.realtime.waitForSession(0, 3000);
+    const item = await session.waitForReceived('conversation.item.create', 3000);
+    assert.ok(item.item.type === 'message');
+    const content = item.item.content[0];
+    assert.equal(content?.type === 'input_text' ? content.text : '', 'The caller pressed 7 on the phone keypad.');
   });
 
   test('# sends the digits at once', async () => {
