@@ -1,46 +1,39 @@
-// A faithful fake of OpenAI's Realtime service over WebSocket, for tests and the load benchmark.
-// It follows ../shared/protocol/realtime.md: GA by default, beta when the client sends
-// `OpenAI-Beta: realtime=v1` (event names, flat sessions, one `conversation.item.created` per item,
-// `rate_limits.updated` right after `response.created`). Ids are prefix + 21 alphanumerics.
-//
-// What it does, per session:
-// - `session.created` first, with the documented defaults; `session.update` → the full effective
-//   session in `session.updated`, or an `error` with the live codes.
-// - Server VAD on appended audio (an energy detector, 10 ms frames, the session's threshold,
-//   prefix padding and silence duration) → speech_started / speech_stopped / committed / item
-//   events / input transcription (transcripts chosen by the test) / a response when
-//   `create_response`; barge-in cancels a producing response when `interrupt_response`.
-// - Responses planned by `respond(ctx)`: audio (a 440 Hz tone in the output format, paced at
-//   `generationSpeed` × real time, transcript word by word), text, function calls.
-// - response.cancel, truncate, item create/retrieve/delete, commit/clear, with the errors the live
-//   service gives for bad requests. Input audio is not stored: `conversation.item.retrieved`
-//   returns user audio items without their `audio` bytes.
-// Every timer and socket is released by `close()`.
+// A faithful fake of OpenAI's Realtime service over WebSocket, for tests. The protocol itself —
+// sessions, the conversation, the input buffer, response event order, errors, GA and beta — is Koe's
+// own protocol core (src/engine/protocol/, the same code the engine serves), so it is not written twice.
+// This file adds only what a test needs around it:
+// - the WebSocket plumbing: upgrade checks (API key, refusals, stalls, drops), recording what went in
+//   and out, waiting for it;
+// - an energy VAD (10 ms frames, the session's threshold, prefix padding and silence duration) that
+//   drives the core's speech_started / speech_stopped, and manual `speechStarted()` / `speechStopped()`;
+// - scripted input transcripts (chosen by the test) and scripted responses planned by `respond(ctx)`:
+//   audio (a 440 Hz tone in the output format, paced at `generationSpeed` × real time, transcript word
+//   by word), text, function calls.
+// Input audio is not stored: `conversation.item.retrieved` returns user audio items without their
+// `audio` bytes. Every timer and socket is released by `close()`.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import {
+  DEFAULT_MODEL,
+  ProtocolSession,
+  type CommittedAudio,
+  type ResponseHandle,
+  type SessionBrain,
+  type SessionControl,
+  type WireEvent,
+} from '../../src/engine/protocol/index.js';
+import {
   audioBytesPerMs,
-  newRealtimeId,
-  parseClientFrame,
-  serverEventGaToBeta,
   type AudioFormat,
   type AudioFormatType,
-  type ClientEventError,
-  type ConversationItemCreateEvent,
-  type ConversationItemTruncateEvent,
   type RealtimeClientEvent,
   type RealtimeItem,
-  type RealtimeResponse,
-  type RealtimeSession,
   type RealtimeShape,
   type ResponseCreateParams,
-  type ResponseUsage,
   type ServerSession,
-  type SessionConfig,
-  type TranscriptionSession,
   type TurnDetection,
 } from '../../src/realtime/index.js';
 
@@ -64,7 +57,7 @@ export interface ResponseContext {
   metadata: Record<string, unknown> | null;
   conversation: string;
   outputModalities: readonly ('text' | 'audio')[];
-  /** The conversation as it stands (GA items). */
+  /** What the response sees (GA items): the conversation as it stands, or the request's `input`. */
   items: readonly RealtimeItem[];
   /** The last completed user transcript, if transcription is on. */
   lastUserTranscript: string | undefined;
@@ -103,18 +96,14 @@ export interface RecordedFrame {
   text: string;
 }
 
-const DEFAULT_INSTRUCTIONS =
-  "Your knowledge cutoff is 2023-10. You are a helpful, witty, and friendly AI. Act like a human, but remember that you aren't a human.";
-const DEFAULT_GA_MODEL = 'gpt-realtime';
-const DEFAULT_BETA_MODEL = 'gpt-4o-realtime-preview';
-const SESSION_LIFETIME_S = 30 * 60;
 const VAD_FRAME_MS = 10;
-/** The service refuses to commit less than this. */
-const MIN_COMMIT_MS = 100;
+const DEFAULT_REPLY: ResponsePlan = [{ type: 'audio', transcript: 'Hello from the fake realtime model.', audioMs: 1200 }];
 
 type Json = Record<string, unknown>;
-/** A GA server event before `event_id` is set. */
-type OutEvent = { type: string } & Json;
+
+function splitWords(text: string): string[] {
+  return text.match(/\S+\s*/g) ?? [];
+}
 
 // ── audio: a small local G.711 codec (tests must not depend on src/audio) ────────────────────────
 
@@ -188,23 +177,19 @@ export function silenceAudio(format: AudioFormatType, ms: number): Buffer {
 }
 
 const toneLoops = new Map<AudioFormatType, Buffer>();
-const chunkCache = new Map<string, string>();
 
-/** Base64 of `bytes` of the looping tone starting at `offset`: deltas repeat, so they are cached. */
-function toneChunkBase64(format: AudioFormatType, offset: number, bytes: number): string {
-  const key = `${format}:${offset}:${bytes}`;
-  const cached = chunkCache.get(key);
-  if (cached !== undefined) return cached;
+/** `bytes` of the looping tone starting at `offset`: one second of it is made once per format. */
+function toneChunk(format: AudioFormatType, offset: number, bytes: number): Buffer {
   let loop = toneLoops.get(format);
   if (!loop) {
     loop = toneAudio(format, 1000);
     toneLoops.set(format, loop);
   }
+  const start = offset % loop.length;
+  if (start + bytes <= loop.length) return loop.subarray(start, start + bytes);
   const out = Buffer.alloc(bytes);
-  for (let i = 0; i < bytes; i++) out[i] = loop[(offset + i) % loop.length] as number;
-  const base64 = out.toString('base64');
-  if (chunkCache.size < 4096) chunkCache.set(key, base64);
-  return base64;
+  for (let i = 0; i < bytes; i++) out[i] = loop[(start + i) % loop.length] as number;
+  return out;
 }
 
 /** Energy detector over one frame: RMS of the samples, 0..1. */
@@ -228,194 +213,244 @@ function frameRms(frame: Buffer, format: AudioFormatType): number {
   return count === 0 ? 0 : Math.sqrt(sum / count);
 }
 
-// ── defaults ──────────────────────────────────────────────────────────────────────────────────
+// ── the brain: energy VAD, scripted transcripts, scripted and paced responses ─────────────────
 
-function defaultServerVad(): TurnDetection {
-  return {
-    type: 'server_vad',
-    threshold: 0.5,
-    prefix_padding_ms: 300,
-    silence_duration_ms: 200,
-    idle_timeout_ms: null,
-    create_response: true,
-    interrupt_response: true,
-  };
+function prefixPaddingMs(session: ServerSession): number {
+  const td = session.audio?.input?.turn_detection;
+  return td?.type === 'server_vad' ? (td.prefix_padding_ms ?? 300) : 300;
 }
 
-function withTurnDetectionDefaults(td: TurnDetection): TurnDetection {
-  if (td.type === 'server_vad') return { ...defaultServerVad(), ...td };
-  return { eagerness: 'auto', create_response: true, interrupt_response: true, ...td };
+/** Speech is a 10 ms frame louder than the session's threshold; its end, enough quiet frames in a row. */
+class EnergyVad {
+  readonly #control: SessionControl;
+  #silenceMs = 0;
+  /** Bytes of an incomplete frame carried to the next append. */
+  #remainder = Buffer.alloc(0);
+
+  constructor(control: SessionControl) {
+    this.#control = control;
+  }
+
+  push(bytes: Buffer, format: AudioFormat, startMs: number, td: TurnDetection): void {
+    const control = this.#control;
+    const bytesPerMs = audioBytesPerMs(format);
+    const frameBytes = bytesPerMs * VAD_FRAME_MS;
+    const data = this.#remainder.length > 0 ? Buffer.concat([this.#remainder, bytes]) : bytes;
+    // Carried bytes were on the clock already when they arrived.
+    let clockMs = startMs - this.#remainder.length / bytesPerMs;
+    let offset = 0;
+    const thresholdRms = (td.type === 'server_vad' ? (td.threshold ?? 0.5) : 0.5) * 0.04;
+    const silenceLimitMs =
+      td.type === 'server_vad'
+        ? (td.silence_duration_ms ?? 200)
+        : ({ low: 900, medium: 500, high: 250, auto: 500 } as const)[td.eagerness ?? 'auto'];
+    while (offset + frameBytes <= data.length) {
+      const frame = data.subarray(offset, offset + frameBytes);
+      offset += frameBytes;
+      const frameStartMs = clockMs;
+      clockMs += VAD_FRAME_MS;
+      const speech = frameRms(frame, format.type) >= thresholdRms;
+      // The core's turn state is the truth: a commit, a clear or speechStarted() may have changed it.
+      if (!control.speaking) {
+        this.#silenceMs = 0;
+        if (speech) control.speechStarted(frameStartMs - prefixPaddingMs(control.config));
+        continue;
+      }
+      if (speech) {
+        this.#silenceMs = 0;
+        continue;
+      }
+      this.#silenceMs += VAD_FRAME_MS;
+      if (this.#silenceMs >= silenceLimitMs) {
+        control.speechStopped(clockMs);
+        this.#silenceMs = 0;
+      }
+    }
+    this.#remainder = Buffer.from(data.subarray(offset));
+  }
+
+  clear(): void {
+    this.#silenceMs = 0;
+    this.#remainder = Buffer.alloc(0);
+  }
 }
 
-function defaultRealtimeSession(model: string): RealtimeSession {
-  return {
-    type: 'realtime',
-    object: 'realtime.session',
-    id: newRealtimeId('sess'),
-    model,
-    output_modalities: ['audio'],
-    instructions: DEFAULT_INSTRUCTIONS,
-    tools: [],
-    tool_choice: 'auto',
-    max_output_tokens: 'inf',
-    tracing: null,
-    truncation: 'auto',
-    prompt: null,
-    expires_at: Math.floor(Date.now() / 1000) + SESSION_LIFETIME_S,
-    audio: {
-      input: {
-        format: { type: 'audio/pcm', rate: 24000 },
-        transcription: null,
-        noise_reduction: null,
-        turn_detection: defaultServerVad(),
+/** One scripted response, output by output, one tick of `audioChunkMs` at a time. */
+class PacedReply {
+  readonly #handle: ResponseHandle;
+  readonly #outputs: readonly FakeResponseOutput[];
+  readonly #opts: ResolvedOptions;
+  readonly #timers: Set<NodeJS.Timeout>;
+  #next = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(handle: ResponseHandle, outputs: readonly FakeResponseOutput[], opts: ResolvedOptions, timers: Set<NodeJS.Timeout>) {
+    this.#handle = handle;
+    this.#outputs = outputs;
+    this.#opts = opts;
+    this.#timers = timers;
+    handle.signal.addEventListener('abort', () => this.#stop(), { once: true });
+  }
+
+  /** Opens the next output, or finishes the response. */
+  advance(): void {
+    const handle = this.#handle;
+    if (handle.done) return;
+    const output = this.#outputs[this.#next++];
+    if (!output) {
+      handle.finish();
+      return;
+    }
+    if (output.type === 'function_call') {
+      const args = typeof output.arguments === 'string' ? output.arguments : JSON.stringify(output.arguments);
+      const call = handle.beginFunctionCall({ name: output.name, ...(output.callId ? { callId: output.callId } : {}) });
+      this.#play(Math.max(1, Math.ceil(args.length / 16)), (tick) => call.arguments(args.slice(tick * 16, tick * 16 + 16)), call.end);
+    } else if (output.type === 'text') {
+      const message = handle.beginMessage({ modality: 'text' });
+      const words = splitWords(output.text);
+      this.#play(Math.max(1, words.length), (tick) => message.text(words[tick] ?? ''), message.end);
+    } else {
+      this.#playAudio(output, handle.beginMessage({ modality: 'audio' }));
+    }
+  }
+
+  #playAudio(output: { transcript: string; audioMs: number }, message: ReturnType<ResponseHandle['beginMessage']>): void {
+    const format = this.#handle.request.outputFormat;
+    const chunkMs = this.#opts.audioChunkMs;
+    const bytesPerMs = audioBytesPerMs(format);
+    const totalBytes = Math.round(output.audioMs * bytesPerMs);
+    const words = splitWords(output.transcript);
+    const ticks = Math.max(1, Math.ceil(output.audioMs / chunkMs));
+    let wordsSent = 0;
+    let bytesSent = 0;
+    this.#play(
+      ticks,
+      (tick) => {
+        // Transcript words run slightly ahead of the audio they describe, as on the live service.
+        const wordsDue = Math.ceil(((tick + 1) * words.length) / ticks);
+        while (wordsSent < wordsDue) message.text(words[wordsSent++] as string);
+        const chunkBytes = Math.min(Math.round(chunkMs * bytesPerMs), totalBytes - bytesSent);
+        if (chunkBytes <= 0) return;
+        message.audio(toneChunk(format.type, bytesSent, chunkBytes));
+        bytesSent += chunkBytes;
       },
-      output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy', speed: 1.0 },
-    },
-    include: null,
-  };
-}
-
-function defaultTranscriptionSession(): TranscriptionSession {
-  return {
-    type: 'transcription',
-    object: 'realtime.transcription_session',
-    id: newRealtimeId('sess'),
-    expires_at: Math.floor(Date.now() / 1000) + SESSION_LIFETIME_S,
-    audio: {
-      input: {
-        format: { type: 'audio/pcm', rate: 24000 },
-        transcription: null,
-        noise_reduction: null,
-        turn_detection: defaultServerVad(),
-      },
-    },
-    include: null,
-  };
-}
-
-function clone<T>(value: T): T {
-  return structuredClone(value);
-}
-
-function isRecord(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
-
-function splitWords(text: string): string[] {
-  return text.match(/\S+\s*/g) ?? [];
-}
-
-function countTokens(text: string): number {
-  return Math.ceil(text.length / 4);
-}
-
-// ── a response in flight ──────────────────────────────────────────────────────────────────────
-
-interface OpenOutput {
-  output: FakeResponseOutput;
-  index: number;
-  itemId: string;
-  item: RealtimeItem;
-  /** The item is in the conversation (not an out-of-band response). */
-  inConversation: boolean;
-  /** Ticks of this output; each emits deltas. */
-  ticks: number;
-  tick: number;
-  words: string[];
-  wordsSent: number;
-  text: string;
-  argumentsText: string;
-  argumentsSent: number;
-  audioBytesSent: number;
-  format: AudioFormat;
-  callId: string;
-}
-
-class FakeResponse {
-  readonly id: string;
-  readonly outputModalities: ('text' | 'audio')[];
-  readonly format: AudioFormat;
-  readonly voice: string;
-  readonly conversation: string;
-  readonly metadata: Record<string, unknown> | null;
-  readonly maxOutputTokens: number | 'inf';
-  readonly outputs: FakeResponseOutput[];
-  readonly conversationId: string;
-  readonly finalItems: RealtimeItem[] = [];
-  current: OpenOutput | null = null;
-  nextOutput = 0;
-  done = false;
-  timer: NodeJS.Timeout | undefined;
-  textTokens = 0;
-  audioMs = 0;
-
-  constructor(init: {
-    id: string;
-    outputModalities: ('text' | 'audio')[];
-    format: AudioFormat;
-    voice: string;
-    conversation: string;
-    metadata: Record<string, unknown> | null;
-    maxOutputTokens: number | 'inf';
-    outputs: FakeResponseOutput[];
-    conversationId: string;
-  }) {
-    this.id = init.id;
-    this.conversationId = init.conversationId;
-    this.outputModalities = init.outputModalities;
-    this.format = init.format;
-    this.voice = init.voice;
-    this.conversation = init.conversation;
-    this.metadata = init.metadata;
-    this.maxOutputTokens = init.maxOutputTokens;
-    this.outputs = init.outputs;
+      message.end,
+    );
   }
 
-  get outOfBand(): boolean {
-    return this.conversation === 'none';
-  }
-
-  /** True between `response.created` and `response.done` while output is being produced. */
-  get producing(): boolean {
-    return !this.done;
-  }
-
-  object(status: RealtimeResponse['status'], extra: Partial<RealtimeResponse> = {}): RealtimeResponse {
-    const response: RealtimeResponse = {
-      object: 'realtime.response',
-      id: this.id,
-      status,
-      status_details: null,
-      output: this.finalItems.map((item) => clone(item)),
-      output_modalities: [...this.outputModalities],
-      max_output_tokens: this.maxOutputTokens,
-      audio: { output: { format: clone(this.format), voice: this.voice } },
-      usage: null,
-      metadata: this.metadata,
-      ...extra,
+  /** `ticks` ticks of one output, then its end and the next output. */
+  #play(ticks: number, tick: (index: number) => void, end: () => void): void {
+    let index = 0;
+    const step = (): void => {
+      tick(index++);
+      if (index < ticks) return this.#schedule(step);
+      end();
+      this.advance();
     };
-    if (!this.outOfBand) response.conversation_id = this.conversationId;
-    return response;
+    this.#schedule(step);
+  }
+
+  #schedule(fn: () => void): void {
+    const speed = this.#opts.generationSpeed;
+    const intervalMs = speed > 0 && Number.isFinite(speed) ? this.#opts.audioChunkMs / speed : 0;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#timer = undefined;
+      if (!this.#handle.done) fn();
+    }, intervalMs);
+    this.#timer = timer;
+    this.#timers.add(timer);
+  }
+
+  #stop(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timers.delete(this.#timer);
+    this.#timer = undefined;
   }
 }
 
-// ── one session ───────────────────────────────────────────────────────────────────────────────
+class FakeBrain implements SessionBrain {
+  readonly #control: SessionControl;
+  readonly #session: FakeRealtimeSession;
+  readonly #opts: ResolvedOptions;
+  readonly #vad: EnergyVad;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #responses = 0;
+  #lastUserTranscript: string | undefined;
 
-interface StoredItem {
-  item: RealtimeItem;
-  /** Assistant audio generated for the item, in ms (what truncation is checked against). */
-  audioMs: number;
+  constructor(control: SessionControl, session: FakeRealtimeSession, opts: ResolvedOptions) {
+    this.#control = control;
+    this.#session = session;
+    this.#opts = opts;
+    this.#vad = new EnergyVad(control);
+  }
+
+  onInputAudio(audio: Buffer, format: AudioFormat, startMs: number): void {
+    const td = this.#control.config.audio?.input?.turn_detection ?? null;
+    if (td !== null && this.#opts.vad === 'energy') this.#vad.push(audio, format, startMs, td);
+  }
+
+  onInputCleared(): void {
+    this.#vad.clear();
+  }
+
+  onCommitted(committed: CommittedAudio): void {
+    const { itemId, transcription } = committed;
+    if (!transcription) return;
+    const source = this.#opts.transcripts;
+    const transcript =
+      typeof source === 'function'
+        ? source({ session: this.#session, itemId, audioMs: committed.audioMs })
+        : Array.isArray(source) && source.length > 0
+          ? (source.shift() as string | null)
+          : '';
+    if (transcript === null) {
+      this.#control.transcriptionFailed(itemId, { code: 'transcription_failed', message: 'Input transcription failed.' });
+      return;
+    }
+    const pieces = transcription.model === 'whisper-1' ? [transcript] : splitWords(transcript);
+    for (const delta of pieces) this.#control.transcriptionDelta(itemId, delta);
+    this.#lastUserTranscript = transcript;
+    this.#control.transcriptionCompleted(itemId, transcript);
+  }
+
+  onResponse(response: ResponseHandle): void {
+    const { request } = response;
+    const ctx: ResponseContext = {
+      session: this.#session,
+      responseId: response.id,
+      trigger: request.trigger,
+      request: request.params,
+      instructions: request.instructions,
+      metadata: request.metadata,
+      conversation: request.conversation,
+      outputModalities: request.outputModalities,
+      items: request.items,
+      lastUserTranscript: this.#lastUserTranscript,
+      index: this.#responses++,
+    };
+    let outputs: FakeResponseOutput[];
+    try {
+      outputs = this.#opts.respond ? this.#opts.respond(ctx) : DEFAULT_REPLY;
+    } catch (err) {
+      response.fail({ type: 'server_error', code: `respond threw: ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
+    const audioAllowed = request.outputModalities.includes('audio');
+    outputs = outputs.map((output) => (output.type === 'audio' && !audioAllowed ? { type: 'text', text: output.transcript } : output));
+    new PacedReply(response, outputs, this.#opts, this.#timers).advance();
+  }
+
+  onSessionUpdated(): void {}
+
+  close(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
 }
 
-interface VadState {
-  speaking: boolean;
-  itemId: string | undefined;
-  silenceMs: number;
-  /** Bytes of an incomplete 10 ms frame carried to the next append. */
-  remainder: Buffer;
-}
+// ── one session: the socket around the protocol core ─────────────────────────────────────────
 
 export class FakeRealtimeSession {
   readonly shape: RealtimeShape;
@@ -433,64 +468,51 @@ export class FakeRealtimeSession {
 
   readonly #ws: WebSocket;
   readonly #server: FakeRealtimeServer;
-  readonly #opts: ResolvedOptions;
-  #config: ServerSession;
-  #betaTemperature = 0.8;
-  readonly #conversationId = newRealtimeId('conv');
-  readonly #items: StoredItem[] = [];
-  #inputBytes = 0;
-  #inputChunks: Buffer[] = [];
-  /** All audio written this session, in ms: the clock of audio_start_ms / audio_end_ms. */
-  #inputMs = 0;
-  #vad: VadState = { speaking: false, itemId: undefined, silenceMs: 0, remainder: Buffer.alloc(0) };
-  #response: FakeResponse | null = null;
-  #responseCount = 0;
-  #assistantAudioProduced = false;
-  #lastUserTranscript: string | undefined;
-  #closed = false;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #record: boolean;
+  readonly #core: ProtocolSession;
 
-  constructor(
-    server: FakeRealtimeServer,
-    ws: WebSocket,
-    req: IncomingMessage,
-    opts: ResolvedOptions,
-  ) {
+  constructor(server: FakeRealtimeServer, ws: WebSocket, req: IncomingMessage, opts: ResolvedOptions) {
     this.#server = server;
     this.#ws = ws;
-    this.#opts = opts;
+    this.#record = opts.record;
     const url = new URL(req.url ?? '/', 'http://fake');
-    const beta = String(req.headers['openai-beta'] ?? '').includes('realtime=v1');
-    this.shape = beta ? 'beta' : 'ga';
-    this.model = url.searchParams.get('model') ?? (beta ? DEFAULT_BETA_MODEL : DEFAULT_GA_MODEL);
+    this.shape = String(req.headers['openai-beta'] ?? '').includes('realtime=v1') ? 'beta' : 'ga';
+    this.model = url.searchParams.get('model') ?? DEFAULT_MODEL[this.shape];
     this.request = { url: req.url ?? '/', headers: { ...req.headers } };
-    this.#config =
-      url.searchParams.get('intent') === 'transcription' ? defaultTranscriptionSession() : defaultRealtimeSession(this.model);
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
-    ws.on('close', () => this.#onClose());
+    ws.on('close', () => {
+      this.#core.close();
+      this.#server.notify();
+    });
     ws.on('error', () => undefined);
-    this.#emit({ type: 'session.created', session: clone(this.#config) });
+    this.#core = new ProtocolSession({
+      shape: this.shape,
+      model: this.model,
+      sessionType: url.searchParams.get('intent') === 'transcription' ? 'transcription' : 'realtime',
+      send: (text, event) => this.#send(text, event),
+      brain: (control) => new FakeBrain(control, this, opts),
+    });
   }
 
   get id(): string {
-    return this.#config.id ?? '';
+    return this.#core.id;
   }
   get isOpen(): boolean {
-    return !this.#closed && this.#ws.readyState === WebSocket.OPEN;
+    return !this.#core.closed && this.#ws.readyState === WebSocket.OPEN;
   }
   /** The full effective session (GA shape). */
   get config(): ServerSession {
-    return clone(this.#config);
+    return structuredClone(this.#core.config);
   }
   get items(): readonly RealtimeItem[] {
-    return this.#items.map((stored) => stored.item);
+    return this.#core.items;
   }
   /** Milliseconds of input audio appended so far. */
   get inputAudioMs(): number {
-    return this.#inputMs;
+    return this.#core.inputAudioMs;
   }
   get activeResponseId(): string | undefined {
-    return this.#response?.id;
+    return this.#core.activeResponse?.id;
   }
   /** Sent events of one type, wire shape. */
   sentOfType(type: string): ({ type: string } & Json)[] {
@@ -519,20 +541,21 @@ export class FakeRealtimeSession {
 
   /** As if the VAD heard speech start now. */
   speechStarted(): void {
-    if (this.#closed || this.#vad.speaking) return;
-    this.#startSpeech(this.#inputMs);
+    const core = this.#core;
+    if (core.closed || core.speaking) return;
+    core.speechStarted(core.inputAudioMs - prefixPaddingMs(core.config));
   }
 
   /** As if the VAD heard the end of speech now: speech_stopped, commit, transcription, response. */
   speechStopped(): void {
-    if (this.#closed) return;
-    if (!this.#vad.speaking) this.#startSpeech(this.#inputMs);
-    this.#stopSpeech(this.#inputMs);
+    if (this.#core.closed) return;
+    this.speechStarted();
+    this.#core.speechStopped(this.#core.inputAudioMs);
   }
 
   /** Sends a GA server event (translated for beta sessions); `event_id` is added when missing. */
   emitEvent(event: { type: string } & Json): void {
-    this.#emit(event);
+    this.#core.emitEvent(event);
   }
 
   /** Sends a text frame as is (for invalid-frame tests). */
@@ -543,793 +566,41 @@ export class FakeRealtimeSession {
   /** Closes the socket from the server side. */
   close(code = 1000, reason = ''): void {
     if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close(code, reason);
-    this.#shutdown();
+    this.#core.close();
   }
 
   /** Cuts the socket without a closing handshake, as a network drop would. */
   drop(): void {
     this.#ws.terminate();
-    this.#shutdown();
+    this.#core.close();
   }
 
-  // ── wire ──
-
-  #emit(event: OutEvent): void {
-    if (this.#closed || this.#ws.readyState !== WebSocket.OPEN) return;
-    const full = { ...event, event_id: typeof event.event_id === 'string' ? event.event_id : newRealtimeId('event') };
-    const wire: Json[] = this.shape === 'beta' ? (serverEventGaToBeta(full as never) as unknown as Json[]) : [full];
-    for (const out of wire) {
-      if (this.shape === 'beta') this.#betaExtras(out);
-      this.counts.sent++;
-      if (out.type === 'response.output_audio.delta' || out.type === 'response.audio.delta') this.counts.audioDeltas++;
-      if (this.#opts.record) this.sent.push(out as { type: string } & Json);
-      this.#ws.send(JSON.stringify(out));
-    }
+  #send(text: string, event: WireEvent): void {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    this.counts.sent++;
+    if (event.type === 'response.output_audio.delta' || event.type === 'response.audio.delta') this.counts.audioDeltas++;
+    if (this.#record) this.sent.push(event as { type: string } & Json);
+    this.#ws.send(text);
     this.#server.notify();
-  }
-
-  /** Beta-only fields the GA model does not hold. */
-  #betaExtras(event: Json): void {
-    if (event.type === 'session.created' || event.type === 'session.updated') {
-      const session = event.session as Json;
-      session.temperature = this.#betaTemperature;
-      session.client_secret = null;
-    } else if (event.type === 'response.created' || event.type === 'response.done') {
-      (event.response as Json).temperature = this.#betaTemperature;
-    }
-  }
-
-  #error(source: unknown, error: Omit<ClientEventError, 'event_id' | 'type'> & { type?: string }): void {
-    const eventId = isRecord(source) && typeof source.event_id === 'string' ? source.event_id : null;
-    this.#emit({
-      type: 'error',
-      error: {
-        type: error.type ?? 'invalid_request_error',
-        code: error.code,
-        message: error.message,
-        param: error.param,
-        event_id: eventId,
-      },
-    });
   }
 
   #onFrame(data: WebSocket.RawData, isBinary: boolean): void {
-    if (this.#closed) return;
+    if (this.#core.closed) return;
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
     this.counts.received++;
-    let json: unknown = text;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      // parseClientFrame answers it.
+    if (this.#record) {
+      let json: unknown = text;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        // The core answers it.
+      }
+      this.receivedRaw.push({ json, text });
     }
-    if (this.#opts.record) this.receivedRaw.push({ json, text });
-    if (isBinary) {
-      this.#error(undefined, { code: 'invalid_event', message: 'Binary frames are not supported.', param: null });
-      this.#server.notify();
-      return;
-    }
-    const parsed = parseClientFrame(text, this.shape);
-    if (!parsed.ok) {
-      this.#emit({ type: 'error', error: { ...parsed.error } });
-      this.#server.notify();
-      return;
-    }
-    const event = parsed.event;
-    if (this.#opts.record) this.received.push(event);
-    this.#handle(event, json);
+    const event = this.#core.receive(text, isBinary);
+    if (event && this.#record) this.received.push(event);
     // After handling, so waiters see its effects (e.g. inputAudioMs after an append).
     this.#server.notify();
-  }
-
-  #handle(event: RealtimeClientEvent, raw: unknown): void {
-    switch (event.type) {
-      case 'session.update':
-        this.#onSessionUpdate(event.session, raw);
-        break;
-      case 'input_audio_buffer.append':
-        this.#onAppend(event.audio, raw);
-        break;
-      case 'input_audio_buffer.commit':
-        this.#onCommit(raw);
-        break;
-      case 'input_audio_buffer.clear':
-        this.#clearInput();
-        this.#emit({ type: 'input_audio_buffer.cleared' });
-        break;
-      case 'output_audio_buffer.clear':
-        this.#error(raw, {
-          code: 'invalid_event',
-          message: "'output_audio_buffer.clear' is only supported for WebRTC and SIP connections.",
-          param: 'type',
-        });
-        break;
-      case 'conversation.item.create':
-        this.#onItemCreate(event, raw);
-        break;
-      case 'conversation.item.retrieve': {
-        const stored = this.#findItem(event.item_id);
-        if (!stored) this.#error(raw, this.#itemNotFound(event.item_id));
-        else this.#emit({ type: 'conversation.item.retrieved', item: clone(stored.item) });
-        break;
-      }
-      case 'conversation.item.delete': {
-        const index = this.#items.findIndex((stored) => stored.item.id === event.item_id);
-        if (index < 0) this.#error(raw, this.#itemNotFound(event.item_id));
-        else {
-          this.#items.splice(index, 1);
-          this.#emit({ type: 'conversation.item.deleted', item_id: event.item_id });
-        }
-        break;
-      }
-      case 'conversation.item.truncate':
-        this.#onTruncate(event, raw);
-        break;
-      case 'response.create':
-        this.#onResponseCreate(event.response, raw);
-        break;
-      case 'response.cancel': {
-        const active = this.#response;
-        if (!active || (event.response_id !== undefined && event.response_id !== active.id)) {
-          this.#error(raw, {
-            code: 'response_cancel_not_active',
-            message: 'Cancellation failed: no active response found',
-            param: null,
-          });
-        } else {
-          this.#cancelResponse(active, 'client_cancelled');
-        }
-        break;
-      }
-    }
-  }
-
-  #itemNotFound(itemId: string): Omit<ClientEventError, 'event_id' | 'type'> {
-    return { code: 'item_not_found', message: `Item with item_id not found: ${itemId}`, param: 'item_id' };
-  }
-
-  // ── session ──
-
-  #onSessionUpdate(update: SessionConfig, raw: unknown): void {
-    const current = this.#config;
-    if (update.type !== current.type) {
-      this.#error(raw, {
-        code: 'invalid_value',
-        message: `Passing a ${update.type} session update event to a ${current.type} session is not allowed.`,
-        param: 'session.type',
-      });
-      return;
-    }
-    if (update.type === 'realtime' && current.type === 'realtime') {
-      if (update.model !== undefined && update.model !== current.model) {
-        this.#error(raw, { code: 'invalid_value', message: 'The session model cannot be changed.', param: 'session.model' });
-        return;
-      }
-      const newVoice = update.audio?.output?.voice;
-      const currentVoice = current.audio?.output?.voice;
-      if (
-        newVoice !== undefined &&
-        this.#assistantAudioProduced &&
-        JSON.stringify(newVoice) !== JSON.stringify(currentVoice)
-      ) {
-        this.#error(raw, {
-          code: 'cannot_update_voice',
-          message: "Cannot update a conversation's voice if assistant audio is present.",
-          param: null,
-        });
-        return;
-      }
-    }
-    const next = clone(current) as unknown as Json;
-    const patch = clone(update) as unknown as Json;
-    const audio = patch.audio;
-    delete patch.audio;
-    Object.assign(next, patch);
-    if (isRecord(audio)) {
-      const nextAudio = (isRecord(next.audio) ? next.audio : (next.audio = {})) as Json;
-      for (const side of ['input', 'output'] as const) {
-        const sidePatch = audio[side];
-        if (!isRecord(sidePatch)) continue;
-        const target = (isRecord(nextAudio[side]) ? nextAudio[side] : (nextAudio[side] = {})) as Json;
-        for (const [key, value] of Object.entries(sidePatch)) {
-          target[key] = key === 'turn_detection' && isRecord(value) ? withTurnDetectionDefaults(value as unknown as TurnDetection) : value;
-        }
-      }
-    }
-    if (this.shape === 'beta' && isRecord(raw) && isRecord(raw.session) && typeof raw.session.temperature === 'number') {
-      this.#betaTemperature = raw.session.temperature;
-    }
-    this.#config = next as unknown as ServerSession;
-    this.#emit({ type: 'session.updated', session: clone(this.#config) });
-  }
-
-  #turnDetection(): TurnDetection | null {
-    return this.#config.audio?.input?.turn_detection ?? null;
-  }
-  #inputFormat(): AudioFormat {
-    return this.#config.audio?.input?.format ?? { type: 'audio/pcm', rate: 24000 };
-  }
-  #outputFormat(): AudioFormat {
-    return (this.#config.type === 'realtime' ? this.#config.audio?.output?.format : undefined) ?? {
-      type: 'audio/pcm',
-      rate: 24000,
-    };
-  }
-
-  // ── input audio and VAD ──
-
-  #onAppend(audio: string, raw: unknown): void {
-    const format = this.#inputFormat();
-    if (!BASE64_PATTERN.test(audio)) {
-      this.#error(raw, {
-        code: 'invalid_value',
-        message: "Invalid 'audio'. Expected base64-encoded audio bytes but got an invalid value.",
-        param: 'audio',
-      });
-      return;
-    }
-    const bytes = Buffer.from(audio, 'base64');
-    if (bytes.length === 0) return;
-    this.#inputChunks.push(bytes);
-    this.#inputBytes += bytes.length;
-    const td = this.#turnDetection();
-    if (td === null || this.#opts.vad !== 'energy') {
-      this.#inputMs += bytes.length / audioBytesPerMs(format);
-      return;
-    }
-    this.#runVad(bytes, format.type, td);
-  }
-
-  #runVad(bytes: Buffer, format: AudioFormatType, td: TurnDetection): void {
-    const bytesPerMs = audioBytesPerMs(this.#inputFormat());
-    const frameBytes = bytesPerMs * VAD_FRAME_MS;
-    const data = this.#vad.remainder.length > 0 ? Buffer.concat([this.#vad.remainder, bytes]) : bytes;
-    // The clock counts every byte; frames carried over were counted when they arrived.
-    const carried = this.#vad.remainder.length;
-    let offset = 0;
-    let clockMs = this.#inputMs - carried / bytesPerMs;
-    const thresholdRms = (td.type === 'server_vad' ? (td.threshold ?? 0.5) : 0.5) * 0.04;
-    const silenceLimitMs =
-      td.type === 'server_vad'
-        ? (td.silence_duration_ms ?? 200)
-        : ({ low: 900, medium: 500, high: 250, auto: 500 } as const)[td.eagerness ?? 'auto'];
-    while (offset + frameBytes <= data.length) {
-      const frame = data.subarray(offset, offset + frameBytes);
-      offset += frameBytes;
-      const startMs = clockMs;
-      clockMs += VAD_FRAME_MS;
-      const speech = frameRms(frame, format) >= thresholdRms;
-      if (!this.#vad.speaking) {
-        if (speech) this.#startSpeech(startMs);
-        if (this.#closed) return;
-        continue;
-      }
-      if (speech) {
-        this.#vad.silenceMs = 0;
-        continue;
-      }
-      this.#vad.silenceMs += VAD_FRAME_MS;
-      if (this.#vad.silenceMs >= silenceLimitMs) {
-        this.#stopSpeech(clockMs);
-        if (this.#closed) return;
-      }
-    }
-    this.#vad.remainder = Buffer.from(data.subarray(offset));
-    this.#inputMs += bytes.length / bytesPerMs;
-  }
-
-  #startSpeech(atMs: number): void {
-    const td = this.#turnDetection();
-    const prefixMs = td?.type === 'server_vad' ? (td.prefix_padding_ms ?? 300) : 300;
-    const itemId = newRealtimeId('item');
-    this.#vad = { ...this.#vad, speaking: true, itemId, silenceMs: 0 };
-    this.#emit({
-      type: 'input_audio_buffer.speech_started',
-      audio_start_ms: Math.max(0, Math.round(atMs - prefixMs)),
-      item_id: itemId,
-    });
-    const interrupt = td ? (td.interrupt_response ?? true) : true;
-    if (interrupt && this.#response?.producing) this.#cancelResponse(this.#response, 'turn_detected');
-  }
-
-  #stopSpeech(atMs: number): void {
-    const itemId = this.#vad.itemId ?? newRealtimeId('item');
-    this.#vad = { ...this.#vad, speaking: false, itemId: undefined, silenceMs: 0 };
-    this.#emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: Math.round(atMs), item_id: itemId });
-    this.#commit(itemId);
-    const td = this.#turnDetection();
-    const create = td ? (td.create_response ?? true) : false;
-    if (create && this.#config.type === 'realtime' && !this.#response) this.#startResponse('vad', undefined);
-  }
-
-  #clearInput(): void {
-    this.#inputChunks = [];
-    this.#inputBytes = 0;
-    this.#vad = { speaking: false, itemId: undefined, silenceMs: 0, remainder: Buffer.alloc(0) };
-  }
-
-  #onCommit(raw: unknown): void {
-    const bufferedMs = this.#inputBytes / audioBytesPerMs(this.#inputFormat());
-    if (bufferedMs < MIN_COMMIT_MS) {
-      this.#error(raw, {
-        code: 'input_audio_buffer_commit_empty',
-        message: `Error committing input audio buffer: buffer too small. Expected at least ${MIN_COMMIT_MS}ms of audio, but buffer only has ${bufferedMs.toFixed(2)}ms of audio.`,
-        param: null,
-      });
-      return;
-    }
-    const itemId = this.#vad.itemId ?? newRealtimeId('item');
-    this.#vad = { ...this.#vad, speaking: false, itemId: undefined, silenceMs: 0 };
-    this.#commit(itemId);
-  }
-
-  /** committed → item added + done (beta: created) → transcription. */
-  #commit(itemId: string): void {
-    const audioMs = this.#inputBytes / audioBytesPerMs(this.#inputFormat());
-    this.#inputChunks = [];
-    this.#inputBytes = 0;
-    const previous = this.#lastItemId();
-    this.#emit({ type: 'input_audio_buffer.committed', previous_item_id: previous, item_id: itemId });
-    const item: RealtimeItem = {
-      id: itemId,
-      type: 'message',
-      status: 'completed',
-      role: 'user',
-      content: [{ type: 'input_audio', transcript: null }],
-    };
-    this.#items.push({ item, audioMs: 0 });
-    this.#emit({ type: 'conversation.item.added', previous_item_id: previous, item: clone(item) });
-    this.#emit({ type: 'conversation.item.done', previous_item_id: previous, item: clone(item) });
-    this.#transcribe(item, audioMs);
-  }
-
-  #transcribe(item: RealtimeItem, audioMs: number): void {
-    const transcription = this.#config.audio?.input?.transcription;
-    if (!transcription || item.type !== 'message' || item.role !== 'user' || !item.id) return;
-    const source = this.#opts.transcripts;
-    const transcript =
-      typeof source === 'function'
-        ? source({ session: this, itemId: item.id, audioMs })
-        : Array.isArray(source) && source.length > 0
-          ? (source.shift() as string | null)
-          : '';
-    if (transcript === null) {
-      this.#emit({
-        type: 'conversation.item.input_audio_transcription.failed',
-        item_id: item.id,
-        content_index: 0,
-        error: { type: 'server_error', code: 'transcription_failed', message: 'Input transcription failed.', param: null },
-      });
-      return;
-    }
-    const whisper = transcription.model === 'whisper-1';
-    const pieces = whisper ? [transcript] : splitWords(transcript);
-    for (const delta of pieces) {
-      this.#emit({ type: 'conversation.item.input_audio_transcription.delta', item_id: item.id, content_index: 0, delta });
-    }
-    const content = item.content[0];
-    if (content && content.type === 'input_audio') content.transcript = transcript;
-    this.#lastUserTranscript = transcript;
-    const audioTokens = Math.ceil(audioMs / 100);
-    const textTokens = countTokens(transcript);
-    this.#emit({
-      type: 'conversation.item.input_audio_transcription.completed',
-      item_id: item.id,
-      content_index: 0,
-      transcript,
-      usage: whisper
-        ? { type: 'duration', seconds: Math.round(audioMs) / 1000 }
-        : {
-            type: 'tokens',
-            total_tokens: audioTokens + textTokens,
-            input_tokens: audioTokens,
-            input_token_details: { text_tokens: 0, audio_tokens: audioTokens },
-            output_tokens: textTokens,
-          },
-    });
-  }
-
-  // ── items ──
-
-  #lastItemId(): string | null {
-    return this.#items[this.#items.length - 1]?.item.id ?? null;
-  }
-
-  #findItem(itemId: string): StoredItem | undefined {
-    return this.#items.find((stored) => stored.item.id === itemId);
-  }
-
-  #onItemCreate(event: ConversationItemCreateEvent, raw: unknown): void {
-    const item = clone(event.item);
-    if ('id' in item && item.id !== undefined && this.#findItem(item.id)) {
-      this.#error(raw, { code: 'invalid_value', message: `Item with id '${item.id}' already exists.`, param: 'item.id' });
-      return;
-    }
-    let index = this.#items.length;
-    if (event.previous_item_id === 'root') index = 0;
-    else if (event.previous_item_id !== undefined) {
-      const found = this.#items.findIndex((stored) => stored.item.id === event.previous_item_id);
-      if (found < 0) {
-        this.#error(raw, {
-          code: 'item_not_found',
-          message: `Previous item with id '${event.previous_item_id}' not found.`,
-          param: 'previous_item_id',
-        });
-        return;
-      }
-      index = found + 1;
-    }
-    if (item.id === undefined) item.id = newRealtimeId('item');
-    if ('status' in item || item.type === 'message' || item.type === 'function_call' || item.type === 'function_call_output') {
-      (item as { status?: string }).status ??= 'completed';
-    }
-    const previous = index === 0 ? null : (this.#items[index - 1]?.item.id ?? null);
-    this.#items.splice(index, 0, { item, audioMs: 0 });
-    this.#emit({ type: 'conversation.item.added', previous_item_id: previous, item: clone(item) });
-    this.#emit({ type: 'conversation.item.done', previous_item_id: previous, item: clone(item) });
-  }
-
-  #onTruncate(event: ConversationItemTruncateEvent, raw: unknown): void {
-    const stored = this.#findItem(event.item_id);
-    if (!stored) {
-      this.#error(raw, {
-        code: 'item_truncate_invalid_item_id',
-        message: `Item with item_id not found: ${event.item_id}`,
-        param: 'item_id',
-      });
-      return;
-    }
-    const { item } = stored;
-    const content = item.type === 'message' && item.role === 'assistant' ? item.content[event.content_index] : undefined;
-    if (item.type !== 'message' || item.role !== 'assistant' || !content || content.type !== 'output_audio') {
-      this.#error(raw, {
-        code: 'unsupported_content_type',
-        message: 'Only model output audio messages can be truncated',
-        param: null,
-      });
-      return;
-    }
-    if (event.audio_end_ms > stored.audioMs) {
-      this.#error(raw, {
-        code: 'invalid_value',
-        message: `Audio content of ${Math.floor(stored.audioMs)}ms is already shorter than ${event.audio_end_ms}ms`,
-        param: 'audio_end_ms',
-      });
-      return;
-    }
-    stored.audioMs = event.audio_end_ms;
-    // The service deletes the transcript so no unheard text stays in the model's context.
-    content.transcript = '';
-    this.#emit({
-      type: 'conversation.item.truncated',
-      item_id: event.item_id,
-      content_index: event.content_index,
-      audio_end_ms: event.audio_end_ms,
-    });
-  }
-
-  // ── responses ──
-
-  #onResponseCreate(params: ResponseCreateParams | undefined, raw: unknown): void {
-    if (this.#config.type !== 'realtime') {
-      this.#error(raw, { code: 'invalid_value', message: 'Responses are not supported in transcription sessions.', param: 'type' });
-      return;
-    }
-    if (this.#response) {
-      this.#error(raw, {
-        code: 'conversation_already_has_active_response',
-        message: `Conversation already has an active response in progress: ${this.#response.id}. Wait until the response is finished before creating a new one.`,
-        param: null,
-      });
-      return;
-    }
-    this.#startResponse('client', params);
-  }
-
-  #startResponse(trigger: 'vad' | 'client', params: ResponseCreateParams | undefined): void {
-    const config = this.#config;
-    if (config.type !== 'realtime') return;
-    const id = newRealtimeId('resp');
-    const outputModalities = params?.output_modalities ?? config.output_modalities ?? ['audio'];
-    const format = params?.audio?.output?.format ?? this.#outputFormat();
-    const voiceSetting = params?.audio?.output?.voice ?? config.audio?.output?.voice ?? 'alloy';
-    const voice = typeof voiceSetting === 'string' ? voiceSetting : voiceSetting.id;
-    const conversation = params?.conversation ?? 'auto';
-    const ctx: ResponseContext = {
-      session: this,
-      responseId: id,
-      trigger,
-      request: params ? clone(params) : undefined,
-      instructions: params?.instructions ?? config.instructions ?? '',
-      metadata: params?.metadata ?? null,
-      conversation,
-      outputModalities,
-      items: this.items.map((item) => clone(item)),
-      lastUserTranscript: this.#lastUserTranscript,
-      index: this.#responseCount++,
-    };
-    let outputs: FakeResponseOutput[];
-    let planError: string | undefined;
-    try {
-      outputs = this.#opts.respond
-        ? this.#opts.respond(ctx)
-        : [{ type: 'audio', transcript: 'Hello from the fake realtime model.', audioMs: 1200 }];
-    } catch (err) {
-      outputs = [];
-      planError = err instanceof Error ? err.message : String(err);
-    }
-    const audioAllowed = outputModalities.includes('audio');
-    outputs = outputs.map((output) =>
-      output.type === 'audio' && !audioAllowed ? { type: 'text', text: output.transcript } : output,
-    );
-    const response = new FakeResponse({
-      id,
-      outputModalities: [...outputModalities],
-      format,
-      voice,
-      conversation,
-      metadata: ctx.metadata,
-      maxOutputTokens: params?.max_output_tokens ?? config.max_output_tokens ?? 'inf',
-      outputs,
-      conversationId: this.#conversationId,
-    });
-    this.#response = response;
-    this.#emit({ type: 'response.created', response: response.object('in_progress') });
-    if (this.shape === 'beta') this.#emitRateLimits();
-    if (planError !== undefined) {
-      this.#finishResponse(response, 'failed', {
-        type: 'failed',
-        error: { type: 'server_error', code: `respond threw: ${planError}` },
-      });
-      return;
-    }
-    this.#advance(response);
-  }
-
-  #tickIntervalMs(): number {
-    const speed = this.#opts.generationSpeed;
-    return speed > 0 && Number.isFinite(speed) ? this.#opts.audioChunkMs / speed : 0;
-  }
-
-  #schedule(response: FakeResponse, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      response.timer = undefined;
-      if (!response.done && !this.#closed) fn();
-    }, this.#tickIntervalMs());
-    response.timer = timer;
-    this.#timers.add(timer);
-  }
-
-  /** Opens the next output, or finishes the response. */
-  #advance(response: FakeResponse): void {
-    if (response.done || this.#closed) return;
-    const output = response.outputs[response.nextOutput];
-    if (!output) {
-      this.#finishResponse(response, 'completed', null);
-      return;
-    }
-    const index = response.nextOutput++;
-    const itemId = newRealtimeId('item');
-    const format = response.format;
-    let item: RealtimeItem;
-    let ticks: number;
-    let words: string[] = [];
-    let argumentsText = '';
-    const callId = output.type === 'function_call' ? (output.callId ?? newRealtimeId('call')) : '';
-    if (output.type === 'function_call') {
-      argumentsText = typeof output.arguments === 'string' ? output.arguments : JSON.stringify(output.arguments);
-      item = { id: itemId, type: 'function_call', status: 'in_progress', call_id: callId, name: output.name, arguments: '' };
-      ticks = Math.max(1, Math.ceil(argumentsText.length / 16));
-    } else {
-      item = { id: itemId, type: 'message', status: 'in_progress', role: 'assistant', content: [] };
-      words = splitWords(output.type === 'audio' ? output.transcript : output.text);
-      ticks = output.type === 'audio' ? Math.max(1, Math.ceil(output.audioMs / this.#opts.audioChunkMs)) : Math.max(1, words.length);
-    }
-    const open: OpenOutput = {
-      output,
-      index,
-      itemId,
-      item,
-      inConversation: !response.outOfBand,
-      ticks,
-      tick: 0,
-      words,
-      wordsSent: 0,
-      text: '',
-      argumentsText,
-      argumentsSent: 0,
-      audioBytesSent: 0,
-      format,
-      callId,
-    };
-    response.current = open;
-    this.#emit({ type: 'response.output_item.added', response_id: response.id, output_index: index, item: clone(item) });
-    if (open.inConversation) {
-      const previous = this.#lastItemId();
-      this.#items.push({ item, audioMs: 0 });
-      this.#emit({ type: 'conversation.item.added', previous_item_id: previous, item: clone(item) });
-    }
-    if (item.type === 'message') {
-      const audio = output.type === 'audio';
-      this.#emit({
-        ...this.#contentRef(response, open),
-        type: 'response.content_part.added',
-        part: audio ? { type: 'audio', transcript: '' } : { type: 'text', text: '' },
-      });
-      // The item holds the part from now on (empty until it completes).
-      item.content = [audio ? { type: 'output_audio', transcript: '' } : { type: 'output_text', text: '' }];
-    }
-    this.#schedule(response, () => this.#tick(response));
-  }
-
-  #contentRef(response: FakeResponse, open: OpenOutput): Json {
-    return { response_id: response.id, item_id: open.itemId, output_index: open.index, content_index: 0 };
-  }
-
-  #tick(response: FakeResponse): void {
-    const open = response.current;
-    if (!open || response.done) return;
-    const { output } = open;
-    if (output.type === 'function_call') {
-      const piece = open.argumentsText.slice(open.argumentsSent, open.argumentsSent + 16);
-      open.argumentsSent += piece.length;
-      if (piece.length > 0) {
-        this.#emit({
-          type: 'response.function_call_arguments.delta',
-          response_id: response.id,
-          item_id: open.itemId,
-          output_index: open.index,
-          call_id: open.callId,
-          delta: piece,
-        });
-      }
-    } else if (output.type === 'text') {
-      const word = open.words[open.wordsSent];
-      if (word !== undefined) {
-        open.wordsSent++;
-        open.text += word;
-        response.textTokens += 1;
-        this.#emit({ ...this.#contentRef(response, open), type: 'response.output_text.delta', delta: word });
-      }
-    } else {
-      // Transcript words run slightly ahead of the audio they describe, as on the live service.
-      const wordsDue = Math.ceil(((open.tick + 1) * open.words.length) / open.ticks);
-      while (open.wordsSent < wordsDue) {
-        const word = open.words[open.wordsSent++] as string;
-        open.text += word;
-        response.textTokens += 1;
-        this.#emit({ ...this.#contentRef(response, open), type: 'response.output_audio_transcript.delta', delta: word });
-      }
-      const bytesPerMs = audioBytesPerMs(open.format);
-      const totalBytes = Math.round(output.audioMs * bytesPerMs);
-      const chunkBytes = Math.min(Math.round(this.#opts.audioChunkMs * bytesPerMs), totalBytes - open.audioBytesSent);
-      if (chunkBytes > 0) {
-        const delta = toneChunkBase64(open.format.type, open.audioBytesSent, chunkBytes);
-        open.audioBytesSent += chunkBytes;
-        const ms = chunkBytes / bytesPerMs;
-        response.audioMs += ms;
-        this.#assistantAudioProduced = true;
-        const stored = this.#findItem(open.itemId);
-        if (stored) stored.audioMs += ms;
-        this.#emit({ ...this.#contentRef(response, open), type: 'response.output_audio.delta', delta });
-      }
-    }
-    open.tick++;
-    if (open.tick < open.ticks) {
-      this.#schedule(response, () => this.#tick(response));
-      return;
-    }
-    this.#closeOutput(response, open, 'completed');
-    this.#advance(response);
-  }
-
-  /** The closing group of one output: *.done, content_part.done, output_item.done, item.done. */
-  #closeOutput(response: FakeResponse, open: OpenOutput, status: 'completed' | 'incomplete'): void {
-    const { output, item } = open;
-    const ref = this.#contentRef(response, open);
-    if (item.type === 'function_call') {
-      const args = status === 'completed' ? open.argumentsText : open.argumentsText.slice(0, open.argumentsSent);
-      this.#emit({
-        type: 'response.function_call_arguments.done',
-        response_id: response.id,
-        item_id: open.itemId,
-        output_index: open.index,
-        call_id: open.callId,
-        name: item.name,
-        arguments: args,
-      });
-      item.arguments = args;
-    } else if (item.type === 'message' && item.role === 'assistant') {
-      if (output.type === 'audio') {
-        const transcript = status === 'completed' ? open.words.join('') : open.text;
-        this.#emit({ ...ref, type: 'response.output_audio.done' });
-        this.#emit({ ...ref, type: 'response.output_audio_transcript.done', transcript });
-        this.#emit({ ...ref, type: 'response.content_part.done', part: { type: 'audio', transcript } });
-        item.content = [{ type: 'output_audio', transcript }];
-      } else {
-        const text = status === 'completed' ? open.words.join('') : open.text;
-        this.#emit({ ...ref, type: 'response.output_text.done', text });
-        this.#emit({ ...ref, type: 'response.content_part.done', part: { type: 'text', text } });
-        item.content = [{ type: 'output_text', text }];
-      }
-    }
-    (item as { status?: string }).status = status;
-    response.finalItems.push(clone(item));
-    response.current = null;
-    this.#emit({ type: 'response.output_item.done', response_id: response.id, output_index: open.index, item: clone(item) });
-    if (open.inConversation) {
-      const index = this.#items.findIndex((stored) => stored.item.id === open.itemId);
-      const previous = index > 0 ? (this.#items[index - 1]?.item.id ?? null) : null;
-      this.#emit({ type: 'conversation.item.done', previous_item_id: previous, item: clone(item) });
-    }
-  }
-
-  #cancelResponse(response: FakeResponse, reason: 'client_cancelled' | 'turn_detected'): void {
-    if (response.done) return;
-    if (response.timer) {
-      clearTimeout(response.timer);
-      this.#timers.delete(response.timer);
-      response.timer = undefined;
-    }
-    if (response.current) this.#closeOutput(response, response.current, 'incomplete');
-    this.#finishResponse(response, 'cancelled', { type: 'cancelled', reason });
-  }
-
-  #finishResponse(
-    response: FakeResponse,
-    status: 'completed' | 'cancelled' | 'failed',
-    details: RealtimeResponse['status_details'],
-  ): void {
-    response.done = true;
-    if (this.#response === response) this.#response = null;
-    this.#emit({ type: 'response.done', response: response.object(status, { status_details: details, usage: this.#usage(response) }) });
-    if (this.shape === 'ga') this.#emitRateLimits();
-  }
-
-  #usage(response: FakeResponse): ResponseUsage {
-    const instructionsTokens = countTokens(this.#config.type === 'realtime' ? (this.#config.instructions ?? '') : '');
-    const inputAudioTokens = Math.ceil(this.#inputMs / 100);
-    const outputAudioTokens = Math.ceil(response.audioMs / 50);
-    const input = instructionsTokens + inputAudioTokens;
-    const output = response.textTokens + outputAudioTokens;
-    return {
-      total_tokens: input + output,
-      input_tokens: input,
-      output_tokens: output,
-      input_token_details: {
-        text_tokens: instructionsTokens,
-        audio_tokens: inputAudioTokens,
-        image_tokens: 0,
-        cached_tokens: 0,
-        cached_tokens_details: { text_tokens: 0, audio_tokens: 0, image_tokens: 0 },
-      },
-      output_token_details: { text_tokens: response.textTokens, audio_tokens: outputAudioTokens },
-    };
-  }
-
-  #emitRateLimits(): void {
-    const remaining = Math.max(0, 40000 - 500 * this.#responseCount);
-    this.#emit({
-      type: 'rate_limits.updated',
-      rate_limits: [{ name: 'tokens', limit: 40000, remaining, reset_seconds: 2.265 }],
-    });
-  }
-
-  // ── lifetime ──
-
-  #onClose(): void {
-    this.#shutdown();
-    this.#server.notify();
-  }
-
-  #shutdown(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
-    if (this.#response) this.#response.done = true;
-    this.#response = null;
   }
 }
 
