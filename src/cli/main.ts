@@ -2,12 +2,16 @@
 // The `koe` command line.
 import { AgentConfigError } from '../agents/index.js';
 import { ConfigError } from '../config/index.js';
+import { engineCommand } from './engine.js';
+import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
 
 const USAGE = `Usage: koe <command>
 
 Commands:
-  start        Run the Koe server (Twilio webhooks, media streams, health and metrics)
+  start        Run the Koe server (Twilio webhooks, media streams, the built-in engine, health and metrics)
+  engine       Run only the built-in engine: an OpenAI Realtime-protocol server at /v1/realtime
+  simulate     Call an agent without a phone: play a caller recording, print the conversation
   help         Show this help
 
 Configuration comes from environment variables (and ./.env); see the README.`;
@@ -17,6 +21,12 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'start':
       await startCommand();
+      return;
+    case 'engine':
+      await engineCommand();
+      return;
+    case 'simulate':
+      process.exitCode = await simulateCommand(argv.slice(1));
       return;
     case undefined:
     case 'help':

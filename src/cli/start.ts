@@ -25,6 +25,10 @@ export async function startCommand(): Promise<void> {
     `Koe is listening on port ${config.port}`,
   );
   if (config.publicUrl) log.info(`Twilio voice webhook: ${config.publicUrl}/twilio/voice`);
+  if (!config.realtime.url) {
+    // Calls use the built-in engine: load its models now so the first caller does not wait for them.
+    server.engine().catch((err: unknown) => log.error({ err: (err as Error).message }, 'the built-in engine cannot start; calls will hear the apology until this is fixed'));
+  }
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -56,6 +56,18 @@ const envSchema = z.object({
   MAX_CALL_DURATION_MS: intInRange(10_000, 86_400_000, 4 * 3_600_000),
   TOOL_TIMEOUT_MS: intInRange(100, 120_000, 8_000),
   KOE_TRUST_PROXY: boolFlag(false),
+  KOE_ENGINE_KEY: optionalString,
+  ENGINE_STT_DECODERS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(16).optional()),
+  ENGINE_TTS_WORKERS: intInRange(1, 16, 1),
+  LLM_BASE_URL: urlWithProtocols(['https:', 'http:']),
+  LLM_MODEL: optionalString,
+  LLM_API_KEY: optionalString,
+  LLM_TIMEOUT_MS: intInRange(1_000, 600_000, 30_000),
+  LLM_TEMPERATURE: z.preprocess(emptyToUndefined, z.coerce.number().min(0).max(2).optional()),
+  LLM_GGUF: optionalString,
+  LLM_CONTEXT_SIZE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(256).max(131_072).optional()),
+  LLM_THREADS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(256).optional()),
+  LLM_MAX_TOKENS: intInRange(16, 32_768, 512),
 });
 
 export type RealtimeShape = 'ga' | 'beta';
@@ -89,6 +101,31 @@ export interface Config {
   readonly maxCallDurationMs: number;
   readonly toolTimeoutMs: number;
   readonly trustProxy: boolean;
+  readonly engine: {
+    /** Bearer token required on /v1/realtime; without it only loopback clients may connect. */
+    readonly apiKey: string | undefined;
+    readonly sttDecoders: number | undefined;
+    readonly ttsWorkers: number;
+  };
+  /** The engine's dialogue step: a GGUF file, else an OpenAI-compatible endpoint, else the embedded engine. */
+  readonly llm:
+    | { readonly kind: 'embedded' }
+    | {
+        readonly kind: 'chat-completions';
+        readonly baseUrl: string;
+        readonly model: string;
+        readonly apiKey: string | undefined;
+        readonly timeoutMs: number;
+        readonly temperature: number | undefined;
+      }
+    | {
+        readonly kind: 'gguf';
+        readonly modelPath: string;
+        readonly contextSize: number | undefined;
+        readonly threads: number | undefined;
+        readonly maxTokens: number;
+        readonly temperature: number | undefined;
+      };
 }
 
 export class ConfigError extends Error {
@@ -112,8 +149,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.TWILIO_ACCOUNT_SID && !/^AC[0-9a-fA-F]{32}$/.test(e.TWILIO_ACCOUNT_SID)) {
     problems.push('TWILIO_ACCOUNT_SID: must look like AC followed by 32 hex characters');
   }
+  if (e.LLM_BASE_URL && !e.LLM_MODEL && !e.LLM_GGUF) {
+    problems.push('LLM_MODEL: required with LLM_BASE_URL (the model name the endpoint serves)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const llm: Config['llm'] = e.LLM_GGUF
+    ? { kind: 'gguf', modelPath: e.LLM_GGUF, contextSize: e.LLM_CONTEXT_SIZE, threads: e.LLM_THREADS, maxTokens: e.LLM_MAX_TOKENS, temperature: e.LLM_TEMPERATURE }
+    : e.LLM_BASE_URL
+      ? { kind: 'chat-completions', baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL as string, apiKey: e.LLM_API_KEY, timeoutMs: e.LLM_TIMEOUT_MS, temperature: e.LLM_TEMPERATURE }
+      : { kind: 'embedded' };
   const realtimeUrl = e.REALTIME_URL ?? (e.OPENAI_API_KEY ? OPENAI_REALTIME_URL : undefined);
   const config: Config = {
     port: e.PORT,
@@ -141,6 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxCallDurationMs: e.MAX_CALL_DURATION_MS,
     toolTimeoutMs: e.TOOL_TIMEOUT_MS,
     trustProxy: e.KOE_TRUST_PROXY,
+    engine: { apiKey: e.KOE_ENGINE_KEY, sttDecoders: e.ENGINE_STT_DECODERS, ttsWorkers: e.ENGINE_TTS_WORKERS },
+    llm,
   };
   return deepFreeze(config);
 }

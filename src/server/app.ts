@@ -17,11 +17,16 @@ import type { KoeMetrics } from '../metrics/metrics.js';
 import { RealtimeConnection } from '../realtime/index.js';
 import type { CallControl } from '../twilio/index.js';
 import { createTwilioCallControl } from '../twilio/index.js';
+import { selectDialogue } from '../engine/dialogue/select-dialogue.js';
+import { KoeEngine } from '../engine/engine.js';
+import { ENGINE_PATH, registerEngineRoutes } from './engine-routes.js';
 import { registerTwilioRoutes } from './twilio-routes.js';
 
-/** Largest WebSocket message accepted before the socket is closed (1009); Twilio sends ~300 bytes. */
-const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
-export const ENGINE_PATH = '/v1/realtime';
+/**
+ * Largest WebSocket message accepted before the socket is closed (1009). The Realtime protocol allows
+ * 15 MiB appends; Twilio sends ~300 bytes and its handler drops anything over 64 KiB on its own.
+ */
+const MAX_WS_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export interface KoeServer {
   app: FastifyInstance;
@@ -30,6 +35,8 @@ export interface KoeServer {
   activeCalls: Map<string, CallSession>;
   /** The realtime URL calls connect to (resolved once the server listens, for the built-in engine). */
   realtimeUrl(): string;
+  /** Starts the built-in engine (speech models and dialogue) if it is not running yet. */
+  engine(): Promise<KoeEngine>;
 }
 
 export interface KoeServerOptions {
@@ -41,6 +48,8 @@ export interface KoeServerOptions {
   connectModel?: (signal: AbortSignal) => Promise<ModelConnection>;
   apologyClip?: Uint8Array;
   collectProcessMetrics?: boolean;
+  /** Builds the engine instead of the configured one (tests). */
+  createEngine?: () => Promise<KoeEngine>;
 }
 
 export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
@@ -77,6 +86,28 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
         })
       : undefined);
 
+  // The built-in engine starts on first use (or at boot, see start.ts) and is shared by every session.
+  let enginePromise: Promise<KoeEngine> | undefined;
+  const engine = (): Promise<KoeEngine> => {
+    enginePromise ??= (
+      opts.createEngine ??
+      (async () =>
+        KoeEngine.create({
+          dialogue: await selectDialogue(config.llm, log),
+          log: log.child({ component: 'engine' }),
+          ttsWorkers: config.engine.ttsWorkers,
+          ...(config.engine.sttDecoders === undefined ? {} : { sttDecoders: config.engine.sttDecoders }),
+        }))
+    )().catch((err: unknown) => {
+      // Let a later connection try again (e.g. after the missing package was installed).
+      enginePromise = undefined;
+      throw err;
+    });
+    return enginePromise;
+  };
+  registerEngineRoutes(app, { engine, apiKey: config.engine.apiKey, log });
+
+  const modelApiKey = config.realtime.url ? config.realtime.apiKey : config.engine.apiKey;
   const connectModel =
     opts.connectModel ??
     ((signal: AbortSignal) =>
@@ -86,7 +117,7 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
         model: config.realtime.model,
         connectTimeoutMs: config.realtime.connectTimeoutMs,
         signal,
-        ...(config.realtime.apiKey ? { apiKey: config.realtime.apiKey } : {}),
+        ...(modelApiKey ? { apiKey: modelApiKey } : {}),
       }));
 
   const callServices: CallServices = {
@@ -121,7 +152,10 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
 
   app.addHook('onClose', async () => {
     for (const session of [...activeCalls.values()]) session.end('server_shutdown');
+    const running = enginePromise;
+    enginePromise = undefined;
+    if (running) await running.then((e) => e.close(), () => undefined);
   });
 
-  return { app, hub, metrics, activeCalls, realtimeUrl };
+  return { app, hub, metrics, activeCalls, realtimeUrl, engine };
 }

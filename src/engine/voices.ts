@@ -1,0 +1,25 @@
+// Realtime voice names → the embedded synthesizer's voices. OpenAI's names are kept working so a client
+// written for OpenAI runs unchanged; the embedded Flite voices can also be named directly.
+import type { Voice } from '../realtime/index.js';
+
+export const EMBEDDED_VOICES = ['slt', 'rms', 'awb', 'kal16'] as const;
+export type EmbeddedVoice = (typeof EMBEDDED_VOICES)[number];
+
+const OPENAI_TO_EMBEDDED: Record<string, EmbeddedVoice> = {
+  alloy: 'slt',
+  coral: 'slt',
+  sage: 'slt',
+  shimmer: 'slt',
+  marin: 'slt',
+  ballad: 'awb',
+  verse: 'awb',
+  ash: 'rms',
+  echo: 'rms',
+  cedar: 'rms',
+};
+
+export function embeddedVoiceFor(voice: Voice): EmbeddedVoice {
+  const name = (typeof voice === 'string' ? voice : voice.id).toLowerCase();
+  if ((EMBEDDED_VOICES as readonly string[]).includes(name)) return name as EmbeddedVoice;
+  return OPENAI_TO_EMBEDDED[name] ?? 'slt';
+}

@@ -1,0 +1,176 @@
+// A labelled set of caller utterances for the receptionist sample agent, as pocketsphinx tends to write
+// them on phone audio: words dropped, short words swapped for similar-sounding ones, compounds split
+// or joined, homophones ("by" for "bye", "for" for "four"). `said` is what the caller meant to say
+// (for the reader); `heard` is the recogniser's text the engine gets. `fallback` = nothing the agent
+// should act on. Most lines are deliberately not the engine's training examples.
+
+export interface LabelledUtterance {
+  said: string;
+  heard: string;
+  intent: string;
+}
+
+export const NOISY_UTTERANCES: LabelledUtterance[] = [
+  // greeting
+  { said: 'hello', heard: 'hello', intent: 'greeting' },
+  { said: 'hello is anybody there', heard: 'hello is anybody they are', intent: 'greeting' },
+  { said: 'good morning', heard: 'could morning', intent: 'greeting' },
+  { said: 'hey how are you doing', heard: 'hey how are you doing', intent: 'greeting' },
+  { said: 'hi good afternoon', heard: 'hi could after noon', intent: 'greeting' },
+  { said: 'hello hello', heard: 'hello hello', intent: 'greeting' },
+  { said: 'hi there', heard: 'high there', intent: 'greeting' },
+  // goodbye
+  { said: 'okay thank you bye', heard: 'okay thank you by', intent: 'goodbye' },
+  { said: "that's all thanks goodbye", heard: "that's all thanks good by", intent: 'goodbye' },
+  { said: 'alright bye bye', heard: 'all right by by', intent: 'goodbye' },
+  { said: 'I have to go now', heard: 'i have to go now', intent: 'goodbye' },
+  { said: 'thanks have a nice day', heard: 'thanks have a nice stay', intent: 'goodbye' },
+  { said: "no that's everything thank you bye", heard: "no that's every thing thank you bye", intent: 'goodbye' },
+  { said: 'goodbye', heard: 'good bye', intent: 'goodbye' },
+  { said: "okay that's it bye now", heard: "okay that's it by now", intent: 'goodbye' },
+  { said: 'thanks bye', heard: 'thanks by', intent: 'goodbye' },
+  // human
+  { said: 'can I speak to a real person', heard: 'can i speak to a real purse in', intent: 'human' },
+  { said: 'operator', heard: 'operator', intent: 'human' },
+  { said: 'I want to talk to a human being', heard: 'i want to talk to a human being', intent: 'human' },
+  { said: 'representative please', heard: 'representative piece', intent: 'human' },
+  { said: 'could you transfer me to someone', heard: 'could you transfer me to some one', intent: 'human' },
+  { said: 'let me speak to a staff member', heard: 'let me speak to his staff member', intent: 'human' },
+  { said: 'I need to talk to somebody at the clinic', heard: 'i need to talk to somebody at the clinic', intent: 'human' },
+  { said: 'put me through to the front desk please', heard: 'put me through to the front desk please', intent: 'human' },
+  { said: 'get me a live person', heard: 'get me a life person', intent: 'human' },
+  { said: 'speak to a person', heard: 'speak to person', intent: 'human' },
+  // take_message
+  { said: "I'd like to leave a message", heard: "i'd like to leave a massage", intent: 'take_message' },
+  { said: 'can you take a message for me', heard: 'can you take a message for me', intent: 'take_message' },
+  { said: 'please have someone call me back', heard: 'please have some one call me back', intent: 'take_message' },
+  { said: 'could the doctor call me back', heard: 'could the doctor called me back', intent: 'take_message' },
+  { said: 'I want to leave a message for doctor Tanaka', heard: 'i want to leave a message for doctor tanaka', intent: 'take_message' },
+  { said: 'I want a call back', heard: 'i want to call back', intent: 'take_message' },
+  { said: 'leave a message', heard: 'leave message', intent: 'take_message' },
+  // repeat
+  { said: 'sorry what', heard: 'sorry what', intent: 'repeat' },
+  { said: 'can you repeat that please', heard: 'can you repeat that piece', intent: 'repeat' },
+  { said: 'what did you say', heard: 'what did you see', intent: 'repeat' },
+  { said: 'pardon', heard: 'pardon', intent: 'repeat' },
+  { said: "sorry I didn't catch that", heard: "sorry i didn't catch that", intent: 'repeat' },
+  { said: 'could you say that again', heard: 'could you say that a gain', intent: 'repeat' },
+  { said: 'sorry I missed that', heard: 'sorry i mist that', intent: 'repeat' },
+  // identity
+  { said: 'who is this', heard: 'who is this', intent: 'identity' },
+  { said: 'who am I speaking to', heard: 'who am i speaking to', intent: 'identity' },
+  { said: 'what is this place', heard: 'what is this place', intent: 'identity' },
+  { said: 'who are you', heard: 'who are you', intent: 'identity' },
+  { said: 'did I call the right number', heard: 'did i call the right number', intent: 'identity' },
+  { said: 'who am I talking with', heard: 'who am i talking with', intent: 'identity' },
+  // bot_check
+  { said: 'are you a robot', heard: 'are you a robot', intent: 'bot_check' },
+  { said: 'am I talking to a machine', heard: 'am i talking to a machine', intent: 'bot_check' },
+  { said: 'are you a computer', heard: 'are you a computer', intent: 'bot_check' },
+  { said: 'is this an automated system', heard: 'is this and automated system', intent: 'bot_check' },
+  // hours
+  { said: 'what are your opening hours', heard: 'what are your opening hours', intent: 'hours' },
+  { said: 'when are you open', heard: 'when are you open', intent: 'hours' },
+  { said: 'what time do you close today', heard: 'what time do you close to day', intent: 'hours' },
+  { said: 'are you open on saturday', heard: 'are you open on saturday', intent: 'hours' },
+  { said: 'how late are you open', heard: 'how late are you open', intent: 'hours' },
+  { said: 'what are your hours', heard: 'what are your ours', intent: 'hours' },
+  { said: 'are you open tomorrow morning', heard: 'are you open tomorrow morning', intent: 'hours' },
+  { said: 'when do you open in the morning', heard: 'when do you open in the mourning', intent: 'hours' },
+  { said: 'what time does the clinic open', heard: 'what time does the clinic opened', intent: 'hours' },
+  // yes / no
+  { said: 'yes', heard: 'yes', intent: 'yes' },
+  { said: 'yeah sure', heard: 'yeah sure', intent: 'yes' },
+  { said: 'yes please', heard: 'yes please', intent: 'yes' },
+  { said: "that's right", heard: "that's right", intent: 'yes' },
+  { said: 'no', heard: 'no', intent: 'no' },
+  { said: 'nope', heard: 'nope', intent: 'no' },
+  { said: 'not really', heard: 'not really', intent: 'no' },
+  // hold
+  { said: 'hold on a second', heard: 'hold on a second', intent: 'hold' },
+  { said: 'one moment please', heard: 'one moment please', intent: 'hold' },
+  { said: 'wait a minute', heard: 'wait a minute', intent: 'hold' },
+  // thanks
+  { said: 'thank you', heard: 'thank you', intent: 'thanks' },
+  { said: 'thanks a lot', heard: 'thanks a lot', intent: 'thanks' },
+  { said: 'great thank you very much', heard: 'great thank you very much', intent: 'thanks' },
+  // press_keys
+  { said: 'press one', heard: 'press one', intent: 'press_keys' },
+  { said: 'can you press two for me', heard: 'can you press to for me', intent: 'press_keys' },
+  { said: 'press the pound key', heard: 'press the pound key', intent: 'press_keys' },
+  // nothing the agent should act on
+  { said: 'the weather is nice today', heard: 'the weather is nice to day', intent: 'fallback' },
+  { said: 'my car broke down on the highway', heard: 'my car broke down on the high way', intent: 'fallback' },
+  { said: 'banana', heard: 'banana', intent: 'fallback' },
+  { said: 'I like turtles', heard: 'i like turtles', intent: 'fallback' },
+  { said: '(noise)', heard: 'the and', intent: 'fallback' },
+  { said: 'how much is a cleaning', heard: 'how much is a cleaning', intent: 'fallback' },
+];
+
+/**
+ * Written after the engine's keywords and thresholds were tuned on the set above, and not tuned on:
+ * the honest estimate. Includes receptionist requests the default agent has no intent for (insurance,
+ * address, appointments), which must fall back rather than land on something costly.
+ */
+export const HELD_OUT_UTTERANCES: LabelledUtterance[] = [
+  { said: 'hiya', heard: 'higher', intent: 'greeting' },
+  { said: 'hello good morning to you', heard: 'hello good morning to you', intent: 'greeting' },
+  { said: 'uh hi', heard: 'a high', intent: 'greeting' },
+  { said: 'hello yes hi', heard: 'hello yes hi', intent: 'greeting' },
+  { said: 'good evening there', heard: 'good evening their', intent: 'greeting' },
+  { said: 'okay thanks so much bye bye', heard: 'okay thanks so much by by', intent: 'goodbye' },
+  { said: "alright that's all I needed", heard: "all right that's all i needed", intent: 'goodbye' },
+  { said: 'cheers bye', heard: 'cheers by', intent: 'goodbye' },
+  { said: 'bye for now', heard: 'by for now', intent: 'goodbye' },
+  { said: "okay I'll call back later bye", heard: "okay i'll call back later by", intent: 'goodbye' },
+  { said: 'great have a good day', heard: 'great have a good day', intent: 'goodbye' },
+  { said: 'can I talk to someone real', heard: 'can i talk someone real', intent: 'human' },
+  { said: "I'd rather speak with a human", heard: "i'd rather speak with a human", intent: 'human' },
+  { said: 'is there a person I can talk to', heard: 'is there a person i can talk to', intent: 'human' },
+  { said: 'get me the manager', heard: 'get me the manager', intent: 'human' },
+  { said: 'agent please', heard: 'agent please', intent: 'human' },
+  { said: 'talk to reception', heard: 'talk to reception', intent: 'human' },
+  { said: 'I want an actual person', heard: 'i want an actual person', intent: 'human' },
+  { said: 'can I leave my number', heard: 'can i leave my number', intent: 'take_message' },
+  { said: 'just tell the doctor I called', heard: 'just tell the doctor i called', intent: 'take_message' },
+  { said: "I'd like someone to ring me back", heard: "i'd like someone to bring me back", intent: 'take_message' },
+  { said: 'could you pass a message to the dentist', heard: 'could you pass a message to the dentist', intent: 'take_message' },
+  { said: 'message for the doctor please', heard: 'message for the doctor please', intent: 'take_message' },
+  { said: 'huh', heard: 'huh', intent: 'repeat' },
+  { said: 'excuse me', heard: 'excuse me', intent: 'repeat' },
+  { said: 'what was that again', heard: 'what was that again', intent: 'repeat' },
+  { said: 'could you repeat the last part', heard: 'could you repeat the last part', intent: 'repeat' },
+  { said: 'say it again please', heard: 'say it again please', intent: 'repeat' },
+  { said: "who's this", heard: "who's this", intent: 'identity' },
+  { said: 'who am I talking to right now', heard: 'who am i talking to right now', intent: 'identity' },
+  { said: "what's this number for", heard: "what's this number for", intent: 'identity' },
+  { said: 'is this the clinic', heard: 'is this the clinic', intent: 'identity' },
+  { said: 'am I speaking with a real person', heard: 'am i speaking with a real person', intent: 'bot_check' },
+  { said: 'you sound like a robot', heard: 'you sound like a robot', intent: 'bot_check' },
+  { said: 'is this a computer talking', heard: 'is this a computer talking', intent: 'bot_check' },
+  { said: 'until what time are you open', heard: 'until what time are you open', intent: 'hours' },
+  { said: 'are you open on sundays', heard: 'are you open on sundays', intent: 'hours' },
+  { said: 'what are your hours on friday', heard: 'what your hours on friday', intent: 'hours' },
+  { said: 'do you close for lunch', heard: 'do you close for lunch', intent: 'hours' },
+  { said: 'are you guys open right now', heard: 'are you guys open right now', intent: 'hours' },
+  { said: 'yeah', heard: 'yeah', intent: 'yes' },
+  { said: "yes that's correct", heard: "yes that's correct", intent: 'yes' },
+  { said: 'sure thing', heard: 'sure thing', intent: 'yes' },
+  { said: 'okay', heard: 'okay', intent: 'yes' },
+  { said: 'nah', heard: 'nah', intent: 'no' },
+  { said: "no I'm fine", heard: "no i'm fine", intent: 'no' },
+  { said: 'no not at all', heard: 'know not at all', intent: 'no' },
+  { said: 'hang on a sec', heard: 'hang on a sec', intent: 'hold' },
+  { said: 'just a moment', heard: 'just a moment', intent: 'hold' },
+  { said: 'thanks so much', heard: 'thanks so much', intent: 'thanks' },
+  { said: 'I appreciate that', heard: 'i appreciate that', intent: 'thanks' },
+  { said: 'press zero', heard: 'press zero', intent: 'press_keys' },
+  { said: 'can you hit the star key', heard: 'can you hit the star key', intent: 'press_keys' },
+  { said: 'push one please', heard: 'push one please', intent: 'press_keys' },
+  { said: 'my tooth hurts', heard: 'my tooth hurts', intent: 'fallback' },
+  { said: 'do you take insurance', heard: 'do you take insurance', intent: 'fallback' },
+  { said: 'I need an appointment next week', heard: 'i need an appointment next week', intent: 'fallback' },
+  { said: 'where are you located', heard: 'where are you located', intent: 'fallback' },
+  { said: '(noise)', heard: 'the uh the', intent: 'fallback' },
+  { said: "what's your address", heard: "what's your address", intent: 'fallback' },
+];
