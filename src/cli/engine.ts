@@ -6,6 +6,7 @@ import websocket from '@fastify/websocket';
 import { loadConfig, loadDotEnv } from '../config/index.js';
 import { selectDialogue } from '../engine/dialogue/select-dialogue.js';
 import { KoeEngine } from '../engine/engine.js';
+import { speechStageOptions } from '../engine/speech-stages.js';
 import { createLogger } from '../log/logger.js';
 import { ENGINE_PATH, registerEngineRoutes } from '../server/engine-routes.js';
 
@@ -16,8 +17,7 @@ export async function engineCommand(): Promise<void> {
   const engine = await KoeEngine.create({
     dialogue: await selectDialogue(config.llm, log),
     log: log.child({ component: 'engine' }),
-    ttsWorkers: config.engine.ttsWorkers,
-    ...(config.engine.sttDecoders === undefined ? {} : { sttDecoders: config.engine.sttDecoders }),
+    ...speechStageOptions(config),
   });
   const app = Fastify({ loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger });
   await app.register(websocket, { options: { maxPayload: 16 * 1024 * 1024 } });

@@ -68,7 +68,33 @@ const envSchema = z.object({
   LLM_CONTEXT_SIZE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(256).max(131_072).optional()),
   LLM_THREADS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(256).optional()),
   LLM_MAX_TOKENS: intInRange(16, 32_768, 512),
+  STT_BASE_URL: urlWithProtocols(['https:', 'http:']),
+  STT_MODEL: z.preprocess(emptyToUndefined, z.string().default('whisper-1')),
+  STT_API_KEY: optionalString,
+  STT_LANGUAGE: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z]{2,3}$/, 'must be an ISO-639-1 language code such as en, de or ja')
+      .transform((v) => v.toLowerCase())
+      .optional(),
+  ),
+  STT_TIMEOUT_MS: intInRange(1_000, 600_000, 15_000),
+  TTS_BASE_URL: urlWithProtocols(['https:', 'http:']),
+  TTS_MODEL: z.preprocess(emptyToUndefined, z.string().default('tts-1')),
+  TTS_API_KEY: optionalString,
+  TTS_VOICE: optionalString,
+  TTS_FORMAT: z.preprocess(
+    (v) => (typeof v === 'string' ? emptyToUndefined(v.trim().toLowerCase()) : v),
+    z.enum(['pcm', 'wav'], { error: 'must be pcm or wav (Koe decodes no compressed audio)' }).default('pcm'),
+  ),
+  TTS_SAMPLE_RATE_HZ: intInRange(8_000, 48_000, 24_000),
+  TTS_TIMEOUT_MS: intInRange(1_000, 600_000, 15_000),
 });
+
+/** Variables that only mean something with their stage's base URL. */
+const STT_SETTINGS = ['STT_MODEL', 'STT_API_KEY', 'STT_LANGUAGE', 'STT_TIMEOUT_MS'] as const;
+const TTS_SETTINGS = ['TTS_MODEL', 'TTS_API_KEY', 'TTS_VOICE', 'TTS_FORMAT', 'TTS_SAMPLE_RATE_HZ', 'TTS_TIMEOUT_MS'] as const;
 
 export type RealtimeShape = 'ga' | 'beta';
 
@@ -126,6 +152,32 @@ export interface Config {
         readonly maxTokens: number;
         readonly temperature: number | undefined;
       };
+  /** The engine's speech-to-text: pocketsphinx in-process, or an OpenAI-compatible `/audio/transcriptions` endpoint. */
+  readonly stt:
+    | { readonly kind: 'embedded' }
+    | {
+        readonly kind: 'http';
+        readonly baseUrl: string;
+        readonly model: string;
+        readonly apiKey: string | undefined;
+        /** ISO-639-1; used when the session names no transcription language. */
+        readonly language: string | undefined;
+        readonly timeoutMs: number;
+      };
+  /** The engine's text-to-speech: Flite in-process, or an OpenAI-compatible `/audio/speech` endpoint. */
+  readonly tts:
+    | { readonly kind: 'embedded' }
+    | {
+        readonly kind: 'http';
+        readonly baseUrl: string;
+        readonly model: string;
+        readonly apiKey: string | undefined;
+        /** Replaces the voice every session asks for; unset passes the session's voice name through. */
+        readonly voice: string | undefined;
+        readonly format: 'pcm' | 'wav';
+        readonly sampleRateHz: number;
+        readonly timeoutMs: number;
+      };
 }
 
 export class ConfigError extends Error {
@@ -152,6 +204,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.LLM_BASE_URL && !e.LLM_MODEL && !e.LLM_GGUF) {
     problems.push('LLM_MODEL: required with LLM_BASE_URL (the model name the endpoint serves)');
   }
+  for (const [baseUrl, names] of [
+    ['STT_BASE_URL', STT_SETTINGS],
+    ['TTS_BASE_URL', TTS_SETTINGS],
+  ] as const) {
+    if (e[baseUrl]) continue;
+    for (const name of names) {
+      if (typeof env[name] === 'string' && env[name].trim() !== '') {
+        problems.push(`${name}: only used with ${baseUrl} (the OpenAI-compatible API root, e.g. https://api.openai.com/v1); set it or remove ${name}`);
+      }
+    }
+  }
+  // OPENAI_API_KEY is not borrowed: setting it also sends calls to OpenAI's Realtime service instead of the engine.
+  if (isOpenAiHost(e.STT_BASE_URL) && !e.STT_API_KEY) problems.push('STT_API_KEY: required for api.openai.com');
+  if (isOpenAiHost(e.TTS_BASE_URL) && !e.TTS_API_KEY) problems.push('TTS_API_KEY: required for api.openai.com');
+  if (isOpenAiHost(e.TTS_BASE_URL) && e.TTS_FORMAT === 'pcm' && e.TTS_SAMPLE_RATE_HZ !== 24_000) {
+    problems.push("TTS_SAMPLE_RATE_HZ: OpenAI's pcm is 24000 Hz; leave it unset, or use TTS_FORMAT=wav to convert");
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const llm: Config['llm'] = e.LLM_GGUF
@@ -159,6 +228,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     : e.LLM_BASE_URL
       ? { kind: 'chat-completions', baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL as string, apiKey: e.LLM_API_KEY, timeoutMs: e.LLM_TIMEOUT_MS, temperature: e.LLM_TEMPERATURE }
       : { kind: 'embedded' };
+  const stt: Config['stt'] = e.STT_BASE_URL
+    ? { kind: 'http', baseUrl: e.STT_BASE_URL, model: e.STT_MODEL, apiKey: e.STT_API_KEY, language: e.STT_LANGUAGE, timeoutMs: e.STT_TIMEOUT_MS }
+    : { kind: 'embedded' };
+  const tts: Config['tts'] = e.TTS_BASE_URL
+    ? {
+        kind: 'http',
+        baseUrl: e.TTS_BASE_URL,
+        model: e.TTS_MODEL,
+        apiKey: e.TTS_API_KEY,
+        voice: e.TTS_VOICE,
+        format: e.TTS_FORMAT,
+        sampleRateHz: e.TTS_SAMPLE_RATE_HZ,
+        timeoutMs: e.TTS_TIMEOUT_MS,
+      }
+    : { kind: 'embedded' };
   const realtimeUrl = e.REALTIME_URL ?? (e.OPENAI_API_KEY ? OPENAI_REALTIME_URL : undefined);
   const config: Config = {
     port: e.PORT,
@@ -188,8 +272,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.KOE_TRUST_PROXY,
     engine: { apiKey: e.KOE_ENGINE_KEY, sttDecoders: e.ENGINE_STT_DECODERS, ttsWorkers: e.ENGINE_TTS_WORKERS },
     llm,
+    stt,
+    tts,
   };
   return deepFreeze(config);
+}
+
+/** OpenAI's own API, which refuses requests without a key. */
+function isOpenAiHost(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    return new URL(url).hostname === 'api.openai.com';
+  } catch {
+    return false;
+  }
 }
 
 function deepFreeze<T extends object>(value: T): T {

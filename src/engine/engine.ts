@@ -8,18 +8,13 @@ import type { EngineStages } from './pipeline/speech-brain.js';
 import { SpeechBrain } from './pipeline/speech-brain.js';
 import { ProtocolSession } from './protocol/index.js';
 import type { FrameData } from './protocol/index.js';
-import { PocketsphinxRecognizer } from './stt/index.js';
-import { FliteSynthesizer } from './tts/index.js';
+import { createRecognizer, createSynthesizer, speechStageNames, voiceMapper, type SpeechStageOptions } from './speech-stages.js';
 import { sileroVadStream } from './vad/index.js';
-import { embeddedVoiceFor } from './voices.js';
 
-export interface EngineOptions {
+/** `sttHttp` / `ttsHttp` select OpenAI-compatible speech services; `speechStageOptions(config)` fills these in. */
+export interface EngineOptions extends SpeechStageOptions {
   dialogue: DialogueEngine;
   log: Logger;
-  /** Speech recognizers kept loaded (≈120 MB each); default min(2, cores). */
-  sttDecoders?: number;
-  /** Speech synthesis worker threads; default 1. */
-  ttsWorkers?: number;
   /** Replace stages (tests, or other providers). */
   stages?: Partial<Omit<EngineStages, 'dialogue'>>;
 }
@@ -50,10 +45,18 @@ export class KoeEngine {
   /** Loads the speech models. Rejects with a StageError naming what to install when one is missing. */
   static async create(opts: EngineOptions): Promise<KoeEngine> {
     const started = performance.now();
-    const [recognizer, synthesizer] = await Promise.all([
-      opts.stages?.recognizer ?? PocketsphinxRecognizer.create(opts.sttDecoders === undefined ? {} : { decoders: opts.sttDecoders }),
-      opts.stages?.synthesizer ?? FliteSynthesizer.create(opts.ttsWorkers === undefined ? {} : { workers: opts.ttsWorkers }),
+    const [recognized, synthesized] = await Promise.allSettled([
+      opts.stages?.recognizer ?? createRecognizer(opts),
+      opts.stages?.synthesizer ?? createSynthesizer(opts),
     ]);
+    if (recognized.status === 'rejected' || synthesized.status === 'rejected') {
+      // The stage that did start must not keep its threads.
+      if (recognized.status === 'fulfilled' && !opts.stages?.recognizer) await recognized.value.close();
+      if (synthesized.status === 'fulfilled' && !opts.stages?.synthesizer) await synthesized.value.close();
+      throw recognized.status === 'rejected' ? recognized.reason : (synthesized as PromiseRejectedResult).reason;
+    }
+    const recognizer = recognized.value;
+    const synthesizer = synthesized.value;
     const stages: EngineStages = {
       recognizer,
       synthesizer,
@@ -67,9 +70,9 @@ export class KoeEngine {
             silenceDurationMs: s.silenceDurationMs,
             startMs: s.startMs,
           })),
-      voiceFor: opts.stages?.voiceFor ?? embeddedVoiceFor,
+      voiceFor: opts.stages?.voiceFor ?? voiceMapper(opts),
     };
-    opts.log.info({ startMs: Math.round(performance.now() - started), dialogue: opts.dialogue.name }, 'engine ready');
+    opts.log.info({ startMs: Math.round(performance.now() - started), dialogue: opts.dialogue.name, ...speechStageNames(recognizer, synthesizer) }, 'engine ready');
     return new KoeEngine(stages, opts.log);
   }
 

@@ -19,6 +19,7 @@ import type { CallControl } from '../twilio/index.js';
 import { createTwilioCallControl } from '../twilio/index.js';
 import { selectDialogue } from '../engine/dialogue/select-dialogue.js';
 import { KoeEngine } from '../engine/engine.js';
+import { speechStageOptions } from '../engine/speech-stages.js';
 import { ENGINE_PATH, registerEngineRoutes } from './engine-routes.js';
 import { registerTwilioRoutes } from './twilio-routes.js';
 
@@ -95,8 +96,7 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
         KoeEngine.create({
           dialogue: await selectDialogue(config.llm, log),
           log: log.child({ component: 'engine' }),
-          ttsWorkers: config.engine.ttsWorkers,
-          ...(config.engine.sttDecoders === undefined ? {} : { sttDecoders: config.engine.sttDecoders }),
+          ...speechStageOptions(config),
         }))
     )().catch((err: unknown) => {
       // Let a later connection try again (e.g. after the missing package was installed).

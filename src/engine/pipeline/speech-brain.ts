@@ -6,7 +6,7 @@ import type { AudioFormat, RealtimeItem, ServerSession, TurnDetection, Voice } f
 import type { DialogueEngine, DialogueUsage } from '../dialogue/dialogue.js';
 import { DialogueError, estimateTokens } from '../dialogue/dialogue.js';
 import type { CommittedAudio, ResponseHandle, SessionBrain, SessionControl } from '../protocol/contract.js';
-import type { StageStream } from '../stage.js';
+import { StageError, type StageStream } from '../stage.js';
 import type { SpeechRecognizer } from '../stt/index.js';
 import type { SpeechSynthesizer } from '../tts/index.js';
 import type { VadEvent } from '../vad/index.js';
@@ -81,9 +81,12 @@ export class SpeechBrain implements SessionBrain {
     if (this.#closed) return;
     const pcm = decodeWhole(committed.audio, committed.format, STAGE_RATE_HZ);
     const audioMs = committed.audioEndMs - committed.audioStartMs;
-    const transcript = this.#stages.recognizer.transcribe(pcm).then((t) => t.text);
+    const settings = this.#control.config.audio?.input?.transcription;
+    const transcript = this.#stages.recognizer
+      .transcribe(pcm, { ...(settings?.language ? { language: settings.language } : {}), ...(settings?.prompt ? { prompt: settings.prompt } : {}) })
+      .then((t) => t.text);
     this.#transcripts.set(committed.itemId, transcript.catch(() => ''));
-    if (!this.#control.config.audio?.input?.transcription) return;
+    if (!settings) return;
     transcript.then(
       (text) => {
         if (this.#closed) return;
@@ -113,7 +116,12 @@ export class SpeechBrain implements SessionBrain {
     this.#clearIdleTimer();
     this.#respond(response)
       .catch((err: unknown) => {
-        const error = err instanceof DialogueError ? err : new DialogueError((err as Error).message, 'internal', false, { cause: err });
+        const error =
+          err instanceof DialogueError
+            ? err
+            : err instanceof StageError
+              ? new DialogueError(err.message, err.code === 'unavailable' ? 'unavailable' : err.code === 'bad_input' ? 'bad_request' : 'internal', err.retryable, { cause: err })
+              : new DialogueError((err as Error).message, 'internal', false, { cause: err });
         if (response.signal.aborted) return;
         this.#log.warn({ code: error.code, err: error.message }, 'response failed');
         response.fail({ type: 'server_error', code: error.code, message: error.message });
@@ -143,7 +151,7 @@ export class SpeechBrain implements SessionBrain {
     });
 
     const speak = request.outputModalities.includes('audio');
-    const voice = speak ? new SpokenReply(response, this.#stages, this.#spoken) : undefined;
+    const voice = speak ? new SpokenReply(response, this.#stages, this.#spoken, this.#log) : undefined;
     let writer: ReturnType<ResponseHandle['beginMessage']> | undefined;
     const calls: Array<{ name: string; arguments: string; callId: string }> = [];
     let usage: DialogueUsage = { inputTokens: 0, outputTokens: 0 };
@@ -165,6 +173,9 @@ export class SpeechBrain implements SessionBrain {
       const spokenMs = voice ? await voice.finish() : 0;
       writer?.end();
       if (signal.aborted) return;
+      // Text the voice could not say at all (a speech service refusing every sentence) is a failed reply,
+      // not a silent one.
+      if (voice?.failure && spokenMs === 0 && calls.length === 0) throw voice.failure;
       for (const call of calls) response.functionCall(call);
       response.finish({
         inputTextTokens: usage.inputTokens,
@@ -259,15 +270,22 @@ class SpokenReply {
   readonly #tts;
   readonly #consumer: Promise<number>;
   readonly #encoder: OutputEncoder;
+  readonly #sampleRateHz: number;
+  readonly #log: Logger;
   #writer: ReturnType<ResponseHandle['beginMessage']> | undefined;
   #audioMs = 0;
+  /** The first sentence that could not be spoken. */
+  failure: StageError | undefined;
 
   constructor(
     private readonly response: ResponseHandle,
     stages: EngineStages,
     spoken: Map<string, SpokenSentence[]>,
+    log: Logger,
   ) {
     const { request } = response;
+    this.#log = log;
+    this.#sampleRateHz = stages.synthesizer.sampleRateHz;
     this.#tts = stages.synthesizer.stream({ voice: stages.voiceFor(request.voice), speed: request.speed, chunkMs: TTS_CHUNK_MS });
     this.#encoder = new OutputEncoder(stages.synthesizer.sampleRateHz, request.outputFormat);
     this.#consumer = this.#consume(spoken);
@@ -295,7 +313,11 @@ class SpokenReply {
     const sentences: SpokenSentence[] = [];
     for await (const event of this.#tts) {
       if (this.response.signal.aborted) break;
-      if (event.type === 'failed') continue;
+      if (event.type === 'failed') {
+        this.failure ??= event.error;
+        this.#log.warn({ code: event.error.code, sentenceIndex: event.sentenceIndex, err: event.error.message }, 'a sentence could not be spoken');
+        continue;
+      }
       if (!this.#writer) {
         this.#writer = this.response.beginMessage();
         spoken.set(this.#writer.itemId, sentences);
@@ -307,7 +329,7 @@ class SpokenReply {
       }
       const bytes = this.#encoder.encode(event.audio);
       if (bytes.length > 0) this.#writer.audio(bytes);
-      this.#audioMs = event.chunkStartMs + (event.audio.length * 1000) / STAGE_RATE_HZ;
+      this.#audioMs = event.chunkStartMs + (event.audio.length * 1000) / this.#sampleRateHz;
     }
     return this.#audioMs;
   }

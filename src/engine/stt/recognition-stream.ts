@@ -4,11 +4,15 @@ import { StageError, StageOutput, type StageStatus } from '../stage.js';
 import type { RecognitionGrammar } from './grammar.js';
 import type { RecognitionEvent, RecognitionStream, Transcript, UtteranceOptions } from './recognizer.js';
 
-export type TranscribeFunction = (pcm: Int16Array, grammar: RecognitionGrammar | undefined, signal: AbortSignal) => Promise<Transcript>;
+/** Language and prompt of one utterance: the flush's own, else the stream's. */
+export type RecognitionHints = Pick<UtteranceOptions, 'language' | 'prompt'>;
+
+export type TranscribeFunction = (pcm: Int16Array, grammar: RecognitionGrammar | undefined, signal: AbortSignal, hints: RecognitionHints) => Promise<Transcript>;
 
 export class UtteranceRecognitionStream implements RecognitionStream {
   readonly #transcribe: TranscribeFunction;
   readonly #grammar: RecognitionGrammar | undefined;
+  readonly #hints: RecognitionHints;
   readonly #output: StageOutput<RecognitionEvent>;
   readonly #abort = new AbortController();
   readonly #sampleRateHz: number;
@@ -22,6 +26,7 @@ export class UtteranceRecognitionStream implements RecognitionStream {
     this.#transcribe = transcribe;
     this.#sampleRateHz = options.sampleRateHz ?? 16_000;
     this.#grammar = options.grammar ?? undefined;
+    this.#hints = hintsOf(options, {});
     this.#output = new StageOutput<RecognitionEvent>(() => this.abort());
   }
 
@@ -54,8 +59,9 @@ export class UtteranceRecognitionStream implements RecognitionStream {
     this.#samples = 0;
     const index = this.#utterances++;
     const grammar = utterance.grammar === null ? undefined : (utterance.grammar ?? this.#grammar);
+    const hints = hintsOf(utterance, this.#hints);
     // One utterance at a time keeps the events in order and this stream to one decoder.
-    this.#pending = this.#pending.then(() => this.#recognize(index, pcm, grammar));
+    this.#pending = this.#pending.then(() => this.#recognize(index, pcm, grammar, hints));
   }
 
   end(): void {
@@ -84,10 +90,10 @@ export class UtteranceRecognitionStream implements RecognitionStream {
     return this.#output[Symbol.asyncIterator]();
   }
 
-  async #recognize(utteranceIndex: number, pcm: Int16Array, grammar: RecognitionGrammar | undefined): Promise<void> {
+  async #recognize(utteranceIndex: number, pcm: Int16Array, grammar: RecognitionGrammar | undefined, hints: RecognitionHints): Promise<void> {
     if (this.#abort.signal.aborted) return;
     try {
-      const transcript = await this.#transcribe(pcm, grammar, this.#abort.signal);
+      const transcript = await this.#transcribe(pcm, grammar, this.#abort.signal, hints);
       this.#output.push({ type: 'transcript', utteranceIndex, ...transcript });
     } catch (error) {
       const stageError = error instanceof StageError ? error : new StageError('internal', String(error), { cause: error });
@@ -98,4 +104,10 @@ export class UtteranceRecognitionStream implements RecognitionStream {
   #assertOpen(action: string): void {
     if (this.#status !== 'open') throw new Error(`RecognitionStream: ${action} after end, abort or close`);
   }
+}
+
+function hintsOf(options: UtteranceOptions, fallback: RecognitionHints): RecognitionHints {
+  const language = options.language ?? fallback.language;
+  const prompt = options.prompt ?? fallback.prompt;
+  return { ...(language ? { language } : {}), ...(prompt ? { prompt } : {}) };
 }

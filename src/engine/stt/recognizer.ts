@@ -1,14 +1,17 @@
-// What the engine needs from speech-to-text, whatever runs it (pocketsphinx here; an OpenAI-compatible
-// /v1/audio/transcriptions endpoint later).
+// What the engine needs from speech-to-text, whatever runs it: pocketsphinx in-process, or any
+// OpenAI-compatible /v1/audio/transcriptions endpoint.
 import type { StageError, StageStream } from '../stage.js';
 import type { RecognitionGrammar } from './grammar.js';
 
 export interface Transcript {
-  /** Lower-case words separated by single spaces; empty when nothing was recognised. */
+  /**
+   * The words, separated by single spaces; empty when nothing was recognised. Pocketsphinx gives
+   * lower-case words; a transcription service gives its own casing and punctuation.
+   */
   text: string;
   /** Length of the audio decoded. */
   audioMs: number;
-  /** Time the recogniser spent on it (waiting for a free decoder not included). */
+  /** Time the recogniser spent on it (waiting for a free decoder not included; a service's round trip included). */
   decodeMs: number;
 }
 
@@ -19,6 +22,10 @@ export type RecognitionEvent =
 export interface UtteranceOptions {
   /** Recognise against this grammar instead of the open vocabulary; `null` forces the open vocabulary. */
   grammar?: RecognitionGrammar | null;
+  /** Spoken language as ISO-639-1 (`en`, `ja`), a hint for recognisers that take one. */
+  language?: string;
+  /** Text that may appear in the audio (names, terms), a hint for recognisers that take one. */
+  prompt?: string;
 }
 
 /**

@@ -14,14 +14,19 @@ const REPLACEMENTS: readonly [RegExp, string][] = [
   [/\u00a0/g, ' '],
 ];
 
-/** One sentence of model text → text Flite can speak (ASCII, no Markdown). */
-export function toFliteText(sentence: string): string {
-  let text = sentence
+/** Model text without its Markdown: code, link targets, emphasis marks, headings and list bullets. */
+export function withoutMarkdown(text: string): string {
+  return text
     .replace(/```[\s\S]*?```/g, ' ')
     .replace(/`([^`]*)`/g, '$1')
     .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/(\*\*|__|\*|_|~~)(\S[^*_~]*?)\1/g, '$2')
     .replace(/^\s*(#+|[-*+]|\d+[.)])\s+/gm, '');
+}
+
+/** One sentence of model text → text Flite can speak (ASCII, no Markdown). */
+export function toFliteText(sentence: string): string {
+  let text = withoutMarkdown(sentence);
   for (const [pattern, replacement] of REPLACEMENTS) text = text.replace(pattern, replacement);
   return text
     .normalize('NFKD')

@@ -1,5 +1,6 @@
 // Cuts streamed reply text into sentences as soon as each one is complete, so speech can start while the
-// model is still writing. A boundary is a terminator (. ! ? …) followed by whitespace, or a line break.
+// model is still writing. A boundary is a terminator (. ! ? …) followed by whitespace, a full-width
+// terminator (。！？, which Japanese and Chinese write without a space after it), or a line break.
 // "Dr. Smith", "e.g. this", initials and decimals ("3.5") are not boundaries. A run-on text is cut at a
 // comma or space once it grows past `maxChars`, which bounds the wait before speech.
 
@@ -52,9 +53,9 @@ export class SentenceSplitter {
 
   #nextBoundary(): number | undefined {
     const text = this.#buffer;
-    const pattern = /(\n\s*)|([.!?…]+["'”’)\]]*)(?=\s)/g;
+    const pattern = /(\n\s*)|([.!?…]+["'”’)\]]*)(?=\s)|([。！？]+[」』”’）)]*)/g;
     for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-      if (match[1] !== undefined) return match.index + match[0].length;
+      if (match[1] !== undefined || match[3] !== undefined) return match.index + match[0].length;
       const end = match.index + match[0].length;
       if (match[2]?.startsWith('.') && match[2].length === 1 && this.#isAbbreviation(text, match.index)) continue;
       return end;
@@ -70,7 +71,7 @@ export class SentenceSplitter {
 
   #forcedCut(): number {
     const window = this.#buffer.slice(0, this.#maxChars);
-    const comma = Math.max(window.lastIndexOf(', '), window.lastIndexOf('; '), window.lastIndexOf(': '));
+    const comma = Math.max(window.lastIndexOf(', '), window.lastIndexOf('; '), window.lastIndexOf(': '), window.lastIndexOf('、'), window.lastIndexOf('，'));
     if (comma > this.#maxChars / 3) return comma + 1;
     const space = window.lastIndexOf(' ');
     return space > 0 ? space : this.#maxChars;
