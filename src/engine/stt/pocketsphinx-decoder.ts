@@ -34,6 +34,9 @@ export class PocketsphinxDecoder {
       // decode one call's audio differently depending on the call it served before. Without it the
       // result depends only on the utterance (and phone-band digits came out better: 7 % vs 16 % WER).
       '-remove_noise', 'no',
+      // Silence removal keeps its own adaptive state across utterances too (the same audio was heard as
+      // "product of an egg" and then "five six seven eight"); Koe's VAD already cut the utterance.
+      '-remove_silence', 'no',
       '-logfn', '/dev/null',
     ]);
     if (!config) throw new StageError('unavailable', 'pocketsphinx rejected its configuration');
