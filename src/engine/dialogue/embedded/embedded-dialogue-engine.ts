@@ -15,7 +15,7 @@ import { replayConversation } from './conversation-replay.js';
 import { type DialoguePlan, buildPlan, planKey } from './dialogue-plan.js';
 import { IntentClassifier } from './intent-classifier.js';
 import { splitSentences } from './sentences.js';
-import { applyToolChoice, checkToolChoice, newCallId } from './tool-choice.js';
+import { applyToolChoice, checkToolChoice, fitArgumentsToTool, newCallId } from './tool-choice.js';
 import { type Decision, TurnPolicy } from './turn-policy.js';
 
 export interface EmbeddedDialogueOptions {
@@ -93,7 +93,7 @@ export class EmbeddedDialogueEngine implements DialogueEngine {
     if (!truncated) {
       for (const call of decision.calls) {
         if (signal.aborted) return;
-        const args = JSON.stringify(call.arguments);
+        const args = JSON.stringify(fitArgumentsToTool(call.arguments, request.tools.find((t) => t.name === call.name)));
         outputTokens += estimateTokens(call.name) + estimateTokens(args);
         yield { type: 'function_call', call: { callId: newCallId(), name: call.name, arguments: args } };
       }

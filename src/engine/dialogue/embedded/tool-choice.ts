@@ -88,3 +88,14 @@ export function synthesizeArguments(tool: DialogueTool, utterance: string): Reco
   }
   return args;
 }
+
+/**
+ * Keeps only the arguments the tool declares when its schema closes the object
+ * (`additionalProperties: false`): the built-in intents add a `reason` that a client's own hang_up may
+ * not accept. Open schemas get everything.
+ */
+export function fitArgumentsToTool(args: Record<string, unknown>, tool: DialogueTool | undefined): Record<string, unknown> {
+  if (tool === undefined || tool.parameters.additionalProperties !== false) return args;
+  const declared = new Set(Object.keys((tool.parameters.properties ?? {}) as Record<string, unknown>));
+  return Object.fromEntries(Object.entries(args).filter(([name]) => declared.has(name)));
+}

@@ -28,6 +28,15 @@ describe('function calls', () => {
     assert.notEqual(again.calls[0]?.callId, call?.callId);
   });
 
+  test("a client's closed hang_up schema gets no undeclared arguments; an open one keeps the reason", async () => {
+    const closed: DialogueTool = { name: 'hang_up', description: 'End the call.', parameters: { type: 'object', properties: {}, additionalProperties: false } };
+    const result = await runTurn(engine, { instructions, tools: [closed], messages: [{ role: 'user', content: 'goodbye' }] });
+    assert.deepEqual(JSON.parse(result.calls[0]?.arguments ?? ''), {});
+    const open: DialogueTool = { name: 'hang_up', description: 'End the call.', parameters: { type: 'object', properties: {} } };
+    const kept = await runTurn(engine, { instructions, tools: [open], messages: [{ role: 'user', content: 'goodbye' }] });
+    assert.deepEqual(JSON.parse(kept.calls[0]?.arguments ?? ''), { reason: 'the caller said goodbye' });
+  });
+
   test("tool_choice 'none': says goodbye, never calls", async () => {
     const result = await runTurn(engine, { instructions, tools, toolChoice: 'none', messages: [{ role: 'user', content: 'bye bye' }] });
     assert.equal(result.text, 'Thank you for calling. Goodbye!');
