@@ -10,11 +10,25 @@ export interface CallFacts {
   now?: Date;
 }
 
+// Building an Intl.DateTimeFormat costs ~0.2 ms; a burst of calls would block the event loop that
+// streams every other call's audio, so formatters are kept per locale, zone and fields.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(locale: string, timeZone: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone}|${JSON.stringify(opts)}`;
+  let cached = formatters.get(key);
+  if (!cached) {
+    cached = new Intl.DateTimeFormat(locale, { timeZone, ...opts });
+    if (formatters.size > 256) formatters.clear();
+    formatters.set(key, cached);
+  }
+  return cached;
+}
+
 export function builtinCallVariables(agent: Pick<Agent, 'timezone' | 'language'>, facts: CallFacts): Record<string, string> {
   const now = facts.now ?? new Date();
   const zone = agent.timezone;
-  const part = (opts: Intl.DateTimeFormatOptions, locale = 'en-CA'): string =>
-    new Intl.DateTimeFormat(locale, { timeZone: zone, ...opts }).format(now);
+  const part = (opts: Intl.DateTimeFormatOptions, locale = 'en-CA'): string => formatter(locale, zone, opts).format(now);
   const vars: Record<string, string> = {
     callSid: facts.callSid,
     direction: facts.direction,

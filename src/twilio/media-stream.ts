@@ -346,7 +346,8 @@ export function encodeMediaMessage(streamSid: string, mulaw: Uint8Array): string
 export function encodeMarkMessage(streamSid: string, name: string): string {
   requireStreamSid(streamSid);
   if (typeof name !== 'string' || name.length === 0) throw new TypeError('mark name must be a non-empty string');
-  return JSON.stringify({ event: 'mark', streamSid, mark: { name } });
+  // Sent once per outbound chunk: a template instead of stringifying a whole object.
+  return `{"event":"mark","streamSid":${JSON.stringify(streamSid)},"mark":{"name":${JSON.stringify(name)}}}`;
 }
 
 /** Outbound `clear` (§2.4): drops audio buffered at Twilio and makes it echo every pending mark. */
