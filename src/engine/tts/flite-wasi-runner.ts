@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { StageError } from '../stage.js';
+import { parseWav, toMonoPcm16 } from '../../audio/index.js';
 
 const require = createRequire(import.meta.url);
 
@@ -202,29 +203,14 @@ export function runFlite(module: WasmModule, args: readonly string[]): FliteRun 
  * (src/audio has a general WAV reader in progress; merge later).
  */
 export function parseFliteWav(wav: Uint8Array): { sampleRateHz: number; samples: Int16Array } {
-  const dv = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
-  const tag = (offset: number): string => String.fromCharCode(...wav.subarray(offset, offset + 4));
-  if (wav.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new StageError('internal', 'Flite wrote no WAVE data');
-  let sampleRateHz = 0;
-  let offset = 12;
-  while (offset + 8 <= wav.length) {
-    const id = tag(offset);
-    const size = dv.getUint32(offset + 4, true);
-    const body = offset + 8;
-    if (id === 'fmt ') {
-      const format = dv.getUint16(body, true);
-      const channels = dv.getUint16(body + 2, true);
-      const bits = dv.getUint16(body + 14, true);
-      if (format !== 1 || channels !== 1 || bits !== 16) throw new StageError('internal', `unexpected Flite WAVE format ${format}/${channels}ch/${bits}bit`);
-      sampleRateHz = dv.getUint32(body + 4, true);
-    } else if (id === 'data') {
-      if (!sampleRateHz) break;
-      const length = Math.min(size, wav.length - body) >> 1;
-      const samples = new Int16Array(length);
-      for (let i = 0; i < length; i++) samples[i] = dv.getInt16(body + 2 * i, true);
-      return { sampleRateHz, samples };
-    }
-    offset = body + size + (size & 1);
+  let parsed;
+  try {
+    parsed = parseWav(wav);
+  } catch (err) {
+    throw new StageError('internal', `Flite wrote unusable WAVE data: ${(err as Error).message}`);
   }
-  throw new StageError('internal', 'Flite WAVE data is incomplete');
+  if (parsed.encoding !== 'pcm16' || parsed.channels !== 1) {
+    throw new StageError('internal', `unexpected Flite WAVE format ${parsed.encoding}/${parsed.channels}ch`);
+  }
+  return { sampleRateHz: parsed.sampleRateHz, samples: toMonoPcm16(parsed) };
 }
