@@ -49,6 +49,8 @@ export class SpeechBrain implements SessionBrain {
   /** The engine always transcribes user audio: the dialogue needs the words even without transcription events. */
   readonly #transcripts = new Map<string, Promise<string>>();
   readonly #spoken = new Map<string, SpokenSentence[]>();
+  /** Where the VAD heard the current turn start, on the input clock (prefix padding included). */
+  #speechStartMs: number | undefined;
   #closed = false;
 
   constructor(control: SessionControl, stages: EngineStages, log: Logger) {
@@ -67,6 +69,7 @@ export class SpeechBrain implements SessionBrain {
   }
 
   onInputCleared(): void {
+    this.#speechStartMs = undefined;
     this.#closeVad();
     this.#decoder.reset();
   }
@@ -79,7 +82,14 @@ export class SpeechBrain implements SessionBrain {
 
   onCommitted(committed: CommittedAudio): void {
     if (this.#closed) return;
-    const pcm = decodeWhole(committed.audio, committed.format, STAGE_RATE_HZ);
+    // A VAD commit holds everything since the last one — on a call, mostly the silence while the agent
+    // spoke. Recognition gets the turn from where the VAD heard it start (prefix padding included).
+    const speechStartMs = this.#speechStartMs;
+    this.#speechStartMs = undefined;
+    const skipMs = speechStartMs === undefined ? 0 : Math.min(committed.audioMs, Math.max(0, speechStartMs - committed.audioStartMs));
+    const bytesPerMs = committed.format.type === 'audio/pcm' ? 48 : 8;
+    const skipBytes = Math.floor(skipMs * bytesPerMs) & ~1;
+    const pcm = decodeWhole(committed.audio.subarray(skipBytes), committed.format, STAGE_RATE_HZ);
     const audioMs = committed.audioEndMs - committed.audioStartMs;
     const settings = this.#control.config.audio?.input?.transcription;
     const transcript = this.#stages.recognizer
@@ -222,6 +232,7 @@ export class SpeechBrain implements SessionBrain {
       if (this.#closed || vad !== this.#vad) return;
       if (event.type === 'speech_started') {
         this.#clearIdleTimer();
+        this.#speechStartMs = event.audioStartMs;
         this.#control.speechStarted(event.audioStartMs);
       } else {
         this.#control.speechStopped(event.audioEndMs);
