@@ -587,6 +587,8 @@ async function main(): Promise<void> {
   if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true });
   const port = await freePort();
   const koeStarted = performance.now();
+  // Read when Koe loads its code: the tree may change while the benchmark runs.
+  const git = gitHead();
   const koe = KoeProcess.start({ port, ...(opts.sttDecoders ? { sttDecoders: opts.sttDecoders } : {}), ...(opts.ttsWorkers ? { ttsWorkers: opts.ttsWorkers } : {}), ...(opts.cpuProfDir ? { cpuProfDir: opts.cpuProfDir } : {}) }, scratch);
   const steps: StepResult[] = [];
   let idle: IdleResult | undefined;
@@ -677,13 +679,14 @@ async function main(): Promise<void> {
     removeTempDir(scratch);
   }
 
-  report({ opts, machine, corpus, stages, idle, idleAfter, steps, capacity, profiles, elapsedS: elapsedS() });
+  report({ opts, machine, git, corpus, stages, idle, idleAfter, steps, capacity, profiles, elapsedS: elapsedS() });
   if (failure) throw failure;
 }
 
 function report(r: {
   opts: Options;
   machine: MachineInfo;
+  git: string;
   corpus: PhoneUtterance[];
   stages: StageResults | undefined;
   idle: IdleResult | undefined;
@@ -702,7 +705,7 @@ function report(r: {
   if (opts.cpuProfDir) out.push('Koe ran with --cpu-prof: its CPU figures include the profiler\'s own overhead (≈ 10 % of a core).');
   out.push(`CPU % is of ONE core; the machine has ${machine.cores} cores (${machine.cores * 100} % = all busy). Koe: koe start, built-in engine, embedded dialogue,`);
   out.push(`STT decoders ${opts.sttDecoders ?? 'default (min(2, cores))'}, TTS workers ${opts.ttsWorkers ?? 'default (1)'}; callers: μ-law 8 kHz, 20 ms frames, server VAD silence ${opts.silenceMs} ms,`);
-  out.push(`between utterances ${opts.lineNoiseDbfs === undefined ? 'digital silence' : `line noise at ${opts.lineNoiseDbfs} dBFS`}; Koe at git ${gitHead()}.`);
+  out.push(`between utterances ${opts.lineNoiseDbfs === undefined ? 'digital silence' : `line noise at ${opts.lineNoiseDbfs} dBFS`}; Koe at git ${r.git}.`);
 
   const one = steps.find((s) => s.sessions === 1);
   if (one) {
@@ -832,7 +835,7 @@ function report(r: {
         kind: 'koe-engine-load',
         at: new Date().toISOString(),
         machine,
-        git: gitHead(),
+        git: r.git,
         options: opts,
         corpus: r.corpus.map((u) => ({ text: u.text, voice: u.voice, speechMs: Math.round(u.speechEndMs) })),
         stages,
