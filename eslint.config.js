@@ -26,4 +26,25 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  // The dashboard (web/, its own tsconfig): the same type-aware rules, in a browser.
+  {
+    files: ['web/**/*.ts', 'web/**/*.tsx'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: Object.fromEntries(
+        ['window', 'document', 'navigator', 'location', 'history', 'localStorage', 'console', 'fetch', 'WebSocket', 'AudioContext', 'AudioWorkletNode', 'crypto', 'performance', 'requestAnimationFrame', 'queueMicrotask', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'URL', 'URLSearchParams', 'DOMException', 'ResizeObserver', 'atob', 'btoa'].map((name) => [name, 'readonly']),
+      ),
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  // The softphone's AudioWorklet runs in AudioWorkletGlobalScope.
+  {
+    files: ['web/public/**/*.js'],
+    languageOptions: { globals: { registerProcessor: 'readonly', AudioWorkletProcessor: 'readonly', sampleRate: 'readonly' } },
+  },
 );

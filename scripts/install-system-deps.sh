@@ -2,8 +2,10 @@
 # Installs the Debian packages Koe's tests and built-in engine use. Idempotent: installs only what is missing.
 #   libpocketsphinx3, pocketsphinx-en-us  speech recognition for the built-in engine
 #   espeak-ng, flite, sox                 test speech (a different voice than Koe's) and audio fixtures
+#   postgresql                            the real PostgreSQL server the storage tests start (PGlite needs nothing)
+#   chromium                              the dashboard browser tests (driven by playwright-core; never downloaded)
 set -euo pipefail
-PACKAGES=(libpocketsphinx3 pocketsphinx-en-us espeak-ng flite sox)
+PACKAGES=(libpocketsphinx3 pocketsphinx-en-us espeak-ng flite sox postgresql chromium)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { INSTALL_HINT, findPostgresBin, startPostgres } from './postgres-for-tests.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -36,5 +37,22 @@ const args = [
   '--test-reporter=./scripts/summary-reporter.mjs', '--test-reporter-destination=stdout',
   ...files,
 ];
-const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, KOE_TEST: '1' } });
+// One real PostgreSQL server for the whole run, shared through KOE_TEST_DATABASE_URL (each test file
+// creates its own databases on it). Started only when a selected file is likely to need it; a file run
+// without it starts a private server itself (test/support/databases.ts), so this only saves time.
+const NEEDS_POSTGRES = /store|server|browser|multi|live|campaign|database/;
+let postgres;
+if (!process.env.KOE_TEST_DATABASE_URL && files.some((f) => NEEDS_POSTGRES.test(f))) {
+  if (!findPostgresBin()) {
+    console.error(`PostgreSQL server binaries are missing (/usr/lib/postgresql/*/bin/initdb); ${INSTALL_HINT}`);
+    process.exit(1);
+  }
+  postgres = await startPostgres();
+  process.once('exit', () => postgres.stopSync());
+}
+
+const env = { ...process.env, KOE_TEST: '1', ...(postgres ? { KOE_TEST_DATABASE_URL: postgres.url } : {}) };
+const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env });
+// Ctrl-C reaches the runner too (same process group); wait for it to end, then stop the server on exit.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -27,6 +27,6 @@ export type { AudioEncoding } from './pcm.js';
 export { StreamingResampler, resamplePcm16 } from './resample.js';
 export { DtmfDetector, generateDtmfMulaw, generateDtmfPcm16 } from './dtmf.js';
 export type { DtmfDetectorOptions, DtmfToneOptions } from './dtmf.js';
-export { WavFormatError, encodeWav, parseWav, toMonoPcm16 } from './wav.js';
+export { WavFormatError, encodeWav, parseWav, toMonoPcm16, wavHeader } from './wav.js';
 export type { ParsedWav, WavInput } from './wav.js';
 export { APOLOGY_CLIP_SAMPLE_RATE_HZ, loadApologyClip } from './apology-clip.js';

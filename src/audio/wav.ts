@@ -160,8 +160,21 @@ export function parseWav(buf: Uint8Array): ParsedWav {
 }
 
 export function encodeWav(input: WavInput): Buffer {
-  const { sampleRateHz, encoding, data } = input;
-  const channels = input.channels ?? 1;
+  const header = wavHeader(input, input.data.byteLength);
+  const out = Buffer.alloc(header.byteLength + input.data.byteLength + (input.data.byteLength % 2));
+  header.copy(out);
+  out.set(input.data, header.byteLength);
+  return out;
+}
+
+/**
+ * The header (everything before the sample bytes) of a WAV file holding `dataBytes` of samples. Writers
+ * that stream to disk write it first with the size so far and rewrite it in place as the file grows, so
+ * the file is valid whenever the header was last rewritten.
+ */
+export function wavHeader(format: Omit<WavInput, 'data'>, dataBytes: number): Buffer {
+  const { sampleRateHz, encoding } = format;
+  const channels = format.channels ?? 1;
   if (!Number.isInteger(sampleRateHz) || sampleRateHz <= 0 || sampleRateHz > 0xffffffff) {
     throw new RangeError(`sampleRateHz must be a positive integer, got ${sampleRateHz}`);
   }
@@ -170,18 +183,19 @@ export function encodeWav(input: WavInput): Buffer {
   }
   const sampleBytes = bytesPerSample(encoding);
   const frameBytes = channels * sampleBytes;
-  if (data.byteLength % frameBytes !== 0) {
-    throw new RangeError(`WAV data of ${data.byteLength} bytes is not whole frames of ${frameBytes} bytes`);
+  if (dataBytes % frameBytes !== 0) {
+    throw new RangeError(`WAV data of ${dataBytes} bytes is not whole frames of ${frameBytes} bytes`);
   }
   const isPcm = encoding === 'pcm16';
   // Non-PCM formats carry cbSize in "fmt " and need a "fact" chunk with the frame count.
   const formatBytes = isPcm ? 16 : 18;
   const factBytes = isPcm ? 0 : 12;
-  const padBytes = data.byteLength % 2;
-  const total = 12 + 8 + formatBytes + factBytes + 8 + data.byteLength + padBytes;
-  if (total - 8 > 0xffffffff) throw new RangeError(`WAV data of ${data.byteLength} bytes exceeds the 4 GiB RIFF limit`);
+  const padBytes = dataBytes % 2;
+  const headerBytes = 12 + 8 + formatBytes + factBytes + 8;
+  const total = headerBytes + dataBytes + padBytes;
+  if (total - 8 > 0xffffffff) throw new RangeError(`WAV data of ${dataBytes} bytes exceeds the 4 GiB RIFF limit`);
 
-  const out = Buffer.alloc(total);
+  const out = Buffer.alloc(headerBytes);
   let offset = 0;
   const writeId = (id: string): void => {
     out.write(id, offset, 'latin1');
@@ -210,11 +224,10 @@ export function encodeWav(input: WavInput): Buffer {
     writeU16(0);
     writeId('fact');
     writeU32(4);
-    writeU32(data.byteLength / frameBytes);
+    writeU32(dataBytes / frameBytes);
   }
   writeId('data');
-  writeU32(data.byteLength);
-  out.set(data, offset);
+  writeU32(dataBytes);
   return out;
 }
 

@@ -31,10 +31,14 @@ export interface CallInfo {
   streamSid: string;
   accountSid: string;
   agentId: string;
+  /** The stored agent version the call used; null when agents are not stored. */
+  agentVersion: number | null;
   direction: CallDirection;
   from: string | undefined;
   to: string | undefined;
   model: { url: string; model: string; shape: 'ga' | 'beta' };
+  /** Whether both sides are being recorded to `<recordingsDir>/<callId>.wav`. */
+  recording: boolean;
 }
 
 interface Base {

@@ -14,6 +14,7 @@ import {
   verifyStreamToken,
 } from '../twilio/index.js';
 import type { CallDirection, CallEventListener } from './call-events.js';
+import { CallRecording, recordedTwilioSink } from './call-recording.js';
 import { CallSession } from './call-session.js';
 import type { TwilioMediaSink } from './call-session.js';
 import type { ModelConnector } from './model-link.js';
@@ -55,10 +56,13 @@ export interface CallServices {
   /** Live calls by callSid: a newer stream for the same call replaces the older one. */
   activeCalls: Map<string, CallSession>;
   newCallId: () => string;
+  /** Record both sides of every call to `<dir>/<callId>.wav`. */
+  recording?: { dir: string };
 }
 
 export function handleTwilioStream(socket: MediaSocket, services: CallServices): void {
   let session: CallSession | undefined;
+  let recording: CallRecording | undefined;
   let streamSid: string | undefined;
   let log = services.log.child({ component: 'twilio-stream' });
   let badMessages = 0;
@@ -98,13 +102,14 @@ export function handleTwilioStream(socket: MediaSocket, services: CallServices):
         clearTimeout(startTimer);
         streamSid = message.start.streamSid;
         log = services.log.child({ callSid: message.start.callSid, streamSid });
-        session = startSession(socket, services, message.start, log);
+        ({ session, recording } = startSession(socket, services, message.start, log) ?? {});
         if (!session) socket.close(1008, 'stream not authorised');
         return;
       }
       case 'media':
         if (!session) return countBad('media_before_start', 'media before an accepted start');
         if (message.streamSid !== streamSid) return countBad('wrong_stream', 'media for another stream');
+        recording?.onCallerAudio(message.media.payload);
         session.onCallerAudio(message.media.payload);
         return;
       case 'mark':
@@ -123,6 +128,7 @@ export function handleTwilioStream(socket: MediaSocket, services: CallServices):
   socket.on('close', () => {
     clearTimeout(startTimer);
     session?.onTwilioEnded('closed');
+    void recording?.close();
   });
   socket.on('error', (err) => log.warn({ err: err.message }, 'media socket error'));
 }
@@ -132,7 +138,7 @@ function startSession(
   services: CallServices,
   start: { accountSid: string; streamSid: string; callSid: string; customParameters: Record<string, string> },
   log: Logger,
-): CallSession | undefined {
+): { session: CallSession; recording: CallRecording | undefined } | undefined {
   const { [STREAM_TOKEN_PARAMETER]: token, ...parameters } = start.customParameters;
   const verdict = verifyStreamToken({ secret: services.streamSecret, token: token ?? '', callSid: start.callSid, parameters });
   if (!verdict.ok) {
@@ -179,6 +185,8 @@ function startSession(
     sendClear: () => socket.readyState === OPEN && socket.send(encodeClearMessage(start.streamSid)),
     close: () => socket.readyState === OPEN && socket.close(1000, 'call ended'),
   };
+  const callId = services.newCallId();
+  const recording = services.recording ? CallRecording.tryOpen({ dir: services.recording.dir, callId, log }) : undefined;
   const previous = services.activeCalls.get(start.callSid);
   if (previous) {
     log.warn('Twilio opened a new stream for a call already connected; the new stream replaces the old one');
@@ -186,21 +194,23 @@ function startSession(
   }
   const session = new CallSession({
     info: {
-      callId: services.newCallId(),
+      callId,
       callSid: start.callSid,
       streamSid: start.streamSid,
       accountSid: start.accountSid,
       agentId: agent.id,
+      agentVersion: services.agents.versionOf(agent.id),
       direction,
       from: parameters.callerNumber,
       to: parameters.calledNumber,
       model: services.modelDescription,
+      recording: recording !== undefined,
     },
     agent,
     variables,
     instructions,
     greeting,
-    twilio: sink,
+    twilio: recording ? recordedTwilioSink(sink, recording) : sink,
     connectModel: services.connectModel,
     callControl: services.callControl,
     apologyClip: services.apologyClip,
@@ -211,13 +221,14 @@ function startSession(
       if (event.type === 'call.ended' && services.activeCalls.get(start.callSid) === session) {
         services.activeCalls.delete(start.callSid);
       }
+      if (event.type === 'call.ended') void recording?.close();
       services.onEvent(event);
     },
     ...(setupError ? { setupError } : {}),
   });
   services.activeCalls.set(start.callSid, session);
   session.start();
-  return session;
+  return { session, recording };
 }
 
 /**

@@ -13,10 +13,11 @@ import { loadConfig, loadDotEnv } from '../config/index.js';
 import { createLogger } from '../log/logger.js';
 import { buildServer } from '../server/app.js';
 import { callerUtterances } from '../simulate/caller-audio.js';
+import { placeInboundCall } from '../simulate/place-call.js';
 import { randomSid, SimulatedTwilioCall } from '../simulate/simulated-twilio-call.js';
 import { mintStreamToken, STREAM_TOKEN_PARAMETER } from '../twilio/index.js';
 
-const HELP = `Usage: koe simulate [--wav FILE]... [--agent ID] [--out FILE] [--max-seconds N]
+const HELP = `Usage: koe simulate [--wav FILE]... [--agent ID] [--url URL] [--out FILE] [--max-seconds N]
 
 Calls an agent through the same Twilio media-stream path a phone call takes, playing each WAV as the
 caller (split into utterances at pauses; the caller waits for the agent to finish before speaking),
@@ -25,6 +26,10 @@ goodbye.
 
   --wav FILE        caller audio (WAV: PCM16, μ-law or A-law, any rate); repeat for more turns
   --agent ID        agent from the agents file (default: the default agent)
+  --url URL         call a Koe that is already running (e.g. http://127.0.0.1:5050) through its
+                    voice webhook, so the call shows on its dashboard; signed with TWILIO_AUTH_TOKEN
+                    if set. The agent is the one routed to --to (default: the running Koe's default)
+  --to NUMBER       the called number for --url (picks the agent routed to it)
   --out FILE        write what the caller heard to a WAV file
   --max-seconds N   give up after N seconds (default 120)`;
 
@@ -37,6 +42,8 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     options: {
       wav: { type: 'string', multiple: true },
       agent: { type: 'string' },
+      url: { type: 'string' },
+      to: { type: 'string' },
       out: { type: 'string' },
       'max-seconds': { type: 'string', default: '120' },
       help: { type: 'boolean', short: 'h' },
@@ -56,6 +63,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const utterances = wavs.flatMap((path) => callerUtterances(readFileSync(path)));
   if (utterances.length === 0) throw new Error('the caller audio holds no speech');
   const deadline = performance.now() + Number(values['max-seconds']) * 1000;
+  if (values.url) return simulateAgainstRunningKoe({ baseUrl: values.url, to: values.to, utterances, deadline, out: values.out });
 
   const server = await buildServer({ config, log, agents });
   await server.app.listen({ port: 0, host: '127.0.0.1' });
@@ -152,4 +160,58 @@ function printEvent(event: CallEvent): void {
     default:
       break;
   }
+}
+
+/**
+ * The same caller against a Koe running elsewhere. Its call events stay in that process (watch them on
+ * its dashboard), so turn-taking here follows the agent's audio: the caller speaks once the agent has
+ * said something and gone quiet.
+ */
+async function simulateAgainstRunningKoe(opts: {
+  baseUrl: string;
+  to: string | undefined;
+  utterances: Buffer[];
+  deadline: number;
+  out: string | undefined;
+}): Promise<number> {
+  const authToken = process.env.TWILIO_AUTH_TOKEN?.trim() || undefined;
+  const { call, callSid } = await placeInboundCall({
+    baseUrl: opts.baseUrl,
+    ...(opts.to ? { to: opts.to } : {}),
+    ...(authToken ? { authToken } : {}),
+  });
+  const started = performance.now();
+  const at = (): string => `${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s`;
+  console.log(`Call ${callSid} placed at ${opts.baseUrl}; follow it live at ${opts.baseUrl.replace(/\/$/, '')}/calls\n`);
+  let agentBytes = 0;
+  let lastAgentAudioAt = performance.now();
+  call.on('media', (audio) => {
+    agentBytes += audio.length;
+    lastAgentAudioAt = performance.now();
+  });
+  const agentQuiet = (): boolean => call.stats.bytesBuffered === 0 && performance.now() - lastAgentAudioAt > AGENT_QUIET_MS;
+  const holdLine = async (done: () => boolean, maxMs: number): Promise<void> => {
+    const until = Math.min(opts.deadline, performance.now() + maxMs);
+    while (!call.closed && !done() && performance.now() < until) await call.sendSilence(100, { pace: 'realtime' }).catch(() => 0);
+  };
+  await holdLine(() => agentBytes > 0 && agentQuiet(), 15_000);
+  if (agentBytes > 0) console.log(`${at()}  agent:  (${(agentBytes / 8000).toFixed(1)} s of speech)`);
+  for (const [index, utterance] of opts.utterances.entries()) {
+    if (call.closed) break;
+    const before = agentBytes;
+    console.log(`${at()}  caller: utterance ${index + 1} of ${opts.utterances.length} (${(utterance.length / 8000).toFixed(1)} s)`);
+    await call.sendAudio(utterance, { pace: 'realtime' }).catch(() => 0);
+    await holdLine(() => agentBytes > before && agentQuiet(), 30_000);
+    if (agentBytes > before) console.log(`${at()}  agent:  (${((agentBytes - before) / 8000).toFixed(1)} s of speech)`);
+  }
+  await holdLine(() => false, 8_000);
+  const hungUpByAgent = call.closed;
+  if (!call.closed) await call.stop().catch(() => undefined);
+  console.log(`${at()}  call ended${hungUpByAgent ? ' by the agent' : ''}`);
+  if (opts.out) {
+    writeFileSync(opts.out, encodeWav({ sampleRateHz: 8000, encoding: 'mulaw', data: call.playedAudio() }));
+    console.log(`\nWhat the caller heard: ${opts.out}`);
+  }
+  await call.close().catch(() => undefined);
+  return agentBytes > 0 ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 // Environment (+ an optional .env file) → one validated, frozen Config.
 // Every bad value is reported at boot with the variable's name, all at once.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const OPENAI_REALTIME_URL = 'wss://api.openai.com/v1/realtime';
@@ -90,6 +91,13 @@ const envSchema = z.object({
   ),
   TTS_SAMPLE_RATE_HZ: intInRange(8_000, 48_000, 24_000),
   TTS_TIMEOUT_MS: intInRange(1_000, 600_000, 15_000),
+  DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']),
+  KOE_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('data')),
+  KOE_ADMIN_PASSWORD: z.preprocess(emptyToUndefined, z.string().min(8, 'must be at least 8 characters').optional()),
+  KOE_SESSION_TTL_MS: intInRange(60_000, 30 * 86_400_000, 7 * 86_400_000),
+  KOE_RECORD_CALLS: boolFlag(false),
+  KOE_RECORDINGS_DIR: optionalString,
+  KOE_STORE_QUEUE_LIMIT: intInRange(100, 1_000_000, 10_000),
 });
 
 /** Variables that only mean something with their stage's base URL. */
@@ -132,6 +140,22 @@ export interface Config {
     readonly apiKey: string | undefined;
     readonly sttDecoders: number | undefined;
     readonly ttsWorkers: number;
+  };
+  readonly store: {
+    /** PostgreSQL when set; otherwise embedded PGlite in `<dataDir>/pglite`. */
+    readonly databaseUrl: string | undefined;
+    readonly dataDir: string;
+    /** Ops the call-event writer holds while the database is slow or down before dropping the least valuable. */
+    readonly queueLimit: number;
+  };
+  readonly dashboard: {
+    /** Undefined: a random password is generated once and kept in `<dataDir>/admin-password` (mode 0600). */
+    readonly adminPassword: string | undefined;
+    readonly sessionTtlMs: number;
+  };
+  readonly recording: {
+    readonly enabled: boolean;
+    readonly dir: string;
   };
   /** The engine's dialogue step: a GGUF file, else an OpenAI-compatible endpoint, else the embedded engine. */
   readonly llm:
@@ -271,6 +295,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     toolTimeoutMs: e.TOOL_TIMEOUT_MS,
     trustProxy: e.KOE_TRUST_PROXY,
     engine: { apiKey: e.KOE_ENGINE_KEY, sttDecoders: e.ENGINE_STT_DECODERS, ttsWorkers: e.ENGINE_TTS_WORKERS },
+    store: { databaseUrl: e.DATABASE_URL, dataDir: e.KOE_DATA_DIR, queueLimit: e.KOE_STORE_QUEUE_LIMIT },
+    dashboard: { adminPassword: e.KOE_ADMIN_PASSWORD, sessionTtlMs: e.KOE_SESSION_TTL_MS },
+    recording: { enabled: e.KOE_RECORD_CALLS, dir: e.KOE_RECORDINGS_DIR ?? join(e.KOE_DATA_DIR, 'recordings') },
     llm,
     stt,
     tts,

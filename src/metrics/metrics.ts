@@ -16,6 +16,11 @@ export interface KoeMetrics {
   readonly turnLatencyMs: Histogram;
   readonly rejectedStreams: Counter<'reason'>;
   readonly rejectedWebhooks: Counter<'reason'>;
+  /** Call-event writes waiting for the database (queued + in flight). */
+  readonly storeQueueDepth: Gauge;
+  readonly storeWrites: Counter<'outcome'>;
+  readonly storeDroppedWrites: Counter<'kind'>;
+  readonly storeWriteSeconds: Histogram;
 }
 
 export function createMetrics(opts: { collectProcessMetrics?: boolean } = {}): KoeMetrics {
@@ -39,5 +44,24 @@ export function createMetrics(opts: { collectProcessMetrics?: boolean } = {}): K
     }),
     rejectedStreams: new Counter({ name: 'koe_rejected_streams_total', help: 'Media stream connections refused', labelNames: ['reason'], registers }),
     rejectedWebhooks: new Counter({ name: 'koe_rejected_webhooks_total', help: 'Twilio webhooks refused', labelNames: ['reason'], registers }),
+    storeQueueDepth: new Gauge({ name: 'koe_store_queue_depth', help: 'Call-event writes waiting for the database', registers }),
+    storeWrites: new Counter({
+      name: 'koe_store_writes_total',
+      help: 'Call-event writes: written, retried (a failed attempt, retried later) or rejected (refused by the database, dropped)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    storeDroppedWrites: new Counter({
+      name: 'koe_store_dropped_writes_total',
+      help: 'Call-event writes dropped, by kind: event, usage, tool, turn, call (queue full, shed in that order), shutdown (database still down at close), closed (written after close), invalid',
+      labelNames: ['kind'],
+      registers,
+    }),
+    storeWriteSeconds: new Histogram({
+      name: 'koe_store_write_seconds',
+      help: 'Time to write one batch of call events in one transaction, seconds',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
   };
 }

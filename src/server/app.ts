@@ -1,5 +1,7 @@
-// The Koe HTTP server: Twilio routes and media WebSocket, health and metrics.
-import { randomUUID } from 'node:crypto';
+// The Koe HTTP server: Twilio routes and media WebSocket, health and metrics, and (with a store) the
+// dashboard: its API, live WebSocket, softphone and static files.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController } from 'fastify';
@@ -11,16 +13,25 @@ import type { CallSession } from '../call/call-session.js';
 import type { ModelConnection } from '../call/model-link.js';
 import type { CallServices } from '../call/twilio-stream-handler.js';
 import type { Config } from '../config/index.js';
+import { LiveHub } from '../live/live-hub.js';
 import type { Logger } from '../log/logger.js';
 import { createMetrics } from '../metrics/metrics.js';
 import type { KoeMetrics } from '../metrics/metrics.js';
 import { RealtimeConnection } from '../realtime/index.js';
+import type { AgentCatalog } from '../store/agent-catalog.js';
+import type { Store } from '../store/store.js';
 import type { CallControl } from '../twilio/index.js';
 import { createTwilioCallControl } from '../twilio/index.js';
 import { selectDialogue } from '../engine/dialogue/select-dialogue.js';
 import { KoeEngine } from '../engine/engine.js';
 import { speechStageOptions } from '../engine/speech-stages.js';
+import { registerDashboardApi, registerDisabledApi } from './api/dashboard-api.js';
+import { PasswordHash, resolveAdminPassword } from './auth/admin-password.js';
+import { LoginRateLimiter } from './auth/login-rate-limiter.js';
+import { LoginSessions } from './auth/login-sessions.js';
 import { ENGINE_PATH, registerEngineRoutes } from './engine-routes.js';
+import { packageVersion } from './package-root.js';
+import { registerStaticDashboard } from './static-dashboard.js';
 import { registerTwilioRoutes } from './twilio-routes.js';
 
 /**
@@ -34,6 +45,10 @@ export interface KoeServer {
   hub: CallEventHub;
   metrics: KoeMetrics;
   activeCalls: Map<string, CallSession>;
+  /** Live call events for dashboards (this process's, and other processes' through the store's database). */
+  live: LiveHub;
+  /** Names this process in stored calls and live events. */
+  processId: string;
   /** The realtime URL calls connect to (resolved once the server listens, for the built-in engine). */
   realtimeUrl(): string;
   /** Starts the built-in engine (speech models and dialogue) if it is not running yet. */
@@ -49,13 +64,29 @@ export interface KoeServerOptions {
   connectModel?: (signal: AbortSignal) => Promise<ModelConnection>;
   apologyClip?: Uint8Array;
   collectProcessMetrics?: boolean;
+  /** Metrics shared with parts built before the server (the store). */
+  metrics?: KoeMetrics;
   /** Builds the engine instead of the configured one (tests). */
   createEngine?: () => Promise<KoeEngine>;
+  /**
+   * Calls are stored, the dashboard (API, live view, softphone) is served, and live events cross processes.
+   * The caller owns it: close it after the server.
+   */
+  store?: Store;
+  /** Agent edits from the dashboard; its registry must be `agents`. Without it agents are read-only. */
+  catalog?: AgentCatalog;
+  /** Default: `<hostname>-<pid>-<random>`, unique per run. */
+  processId?: string;
 }
 
 export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
   const { config, log } = opts;
-  const metrics = createMetrics({ collectProcessMetrics: opts.collectProcessMetrics ?? false });
+  const metrics = opts.metrics ?? createMetrics({ collectProcessMetrics: opts.collectProcessMetrics ?? false });
+  const processId = opts.processId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const { store } = opts;
+  if (opts.catalog && opts.catalog.registry !== opts.agents) {
+    throw new TypeError('buildServer: pass the catalog\'s registry as `agents`, or calls would not follow agent edits');
+  }
   const hub = new CallEventHub(log);
   hub.subscribe(callLogObserver(log));
   const activeCalls = new Map<string, CallSession>();
@@ -141,9 +172,45 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
     onEvent: hub.publish,
     activeCalls,
     newCallId: () => randomUUID(),
+    ...(config.recording.enabled ? { recording: { dir: config.recording.dir } } : {}),
   };
 
-  registerTwilioRoutes(app, { config, agents: opts.agents, log, metrics, callServices });
+  registerTwilioRoutes(app, {
+    config,
+    agents: opts.agents,
+    log,
+    metrics,
+    callServices,
+    ...(store ? { onCallStatus: (callSid: string, status: string) => store.calls.setTwilioStatus(callSid, status) } : {}),
+  });
+
+  // Hashed before anything starts listening, so a bad password file fails the start with nothing left open.
+  const password = store
+    ? await PasswordHash.of(await resolveAdminPassword({ configured: config.dashboard.adminPassword, dataDir: config.store.dataDir, log }))
+    : undefined;
+  if (store) hub.subscribe((event) => store.writer.write(event));
+  // PGlite is one process's own database: nobody else could LISTEN, so only PostgreSQL carries live events.
+  const live = new LiveHub({ events: hub, processId, log, db: store?.db.kind === 'postgres' ? store.db : undefined });
+  await live.start();
+  if (store && password) {
+    await registerDashboardApi(app, {
+      config,
+      log: log.child({ component: 'api' }),
+      store,
+      catalog: opts.catalog,
+      agents: opts.agents,
+      live,
+      callServices,
+      processId,
+      password,
+      sessions: new LoginSessions(store.loginSessions, config.dashboard.sessionTtlMs),
+      loginLimiter: new LoginRateLimiter(),
+      version: packageVersion(),
+    });
+  } else {
+    await registerDisabledApi(app);
+  }
+  await registerStaticDashboard(app);
 
   app.get('/healthz', async () => ({ status: 'ok', activeCalls: activeCalls.size }));
   app.get('/metrics', async (_request, reply) =>
@@ -152,10 +219,12 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
 
   app.addHook('onClose', async () => {
     for (const session of [...activeCalls.values()]) session.end('server_shutdown');
+    // After the calls ended: their call.ended events still reach dashboards on other processes.
+    await live.close();
     const running = enginePromise;
     enginePromise = undefined;
     if (running) await running.then((e) => e.close(), () => undefined);
   });
 
-  return { app, hub, metrics, activeCalls, realtimeUrl, engine };
+  return { app, hub, metrics, activeCalls, live, processId, realtimeUrl, engine };
 }

@@ -3,7 +3,7 @@
 // configured, otherwise only loopback clients are accepted (local development and tests).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentRegistry } from '../agents/index.js';
-import { callVariables, renderTemplate, TemplateError } from '../agents/index.js';
+import { TemplateError } from '../agents/index.js';
 import type { CallServices } from '../call/twilio-stream-handler.js';
 import { handleTwilioStream } from '../call/twilio-stream-handler.js';
 import type { Config } from '../config/index.js';
@@ -11,14 +11,13 @@ import type { Logger } from '../log/logger.js';
 import type { KoeMetrics } from '../metrics/metrics.js';
 import {
   connectStreamTwiml,
-  mintStreamToken,
   publicRequestUrl,
   sayAndHangupTwiml,
-  STREAM_TOKEN_PARAMETER,
   toWebSocketUrl,
   validateStreamUpgradeSignature,
   validateWebhookSignature,
 } from '../twilio/index.js';
+import { streamParameters } from './stream-parameters.js';
 
 export const STREAM_PATH = '/twilio/stream';
 
@@ -33,6 +32,8 @@ export interface TwilioRouteDeps {
   log: Logger;
   metrics: KoeMetrics;
   callServices: CallServices;
+  /** Keeps a status callback's call status (stored calls); a failure is logged, Twilio still gets 204. */
+  onCallStatus?: (callSid: string, status: string) => Promise<void>;
 }
 
 type FormBody = Record<string, string | string[] | undefined>;
@@ -90,15 +91,12 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
     const to = first(body.To);
     const agent = deps.agents.forCalledNumber(to);
     const callLog = log.child({ callSid, agentId: agent.id });
-    const parameters: Record<string, string> = { direction: 'inbound' };
-    if (from) parameters.callerNumber = from;
-    if (to) parameters.calledNumber = to;
-
-    // Fill the templates now so a misconfigured agent is reported before the stream starts.
-    const variables = callVariables(agent, { callSid, direction: 'inbound', callerNumber: from, calledNumber: to });
+    let parameters: Record<string, string>;
     try {
-      renderTemplate(agent.instructions, variables, `agent "${agent.id}" instructions`);
-      if (agent.greeting) renderTemplate(agent.greeting, variables, `agent "${agent.id}" greeting`);
+      parameters = streamParameters(
+        { agent, callSid, direction: 'inbound', callerNumber: from, calledNumber: to },
+        { secret: config.streamSecret, ttlMs: config.streamTokenTtlMs },
+      );
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;
       callLog.error({ missing: err.missing }, `cannot answer the call: ${err.message}`);
@@ -106,19 +104,11 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
         .type('text/xml')
         .send(sayAndHangupTwiml({ text: 'Sorry, this line is not set up correctly. Please try again later. Goodbye.' }));
     }
-
-    const token = mintStreamToken({
-      secret: config.streamSecret,
-      callSid,
-      agentId: agent.id,
-      parameters,
-      ttlMs: config.streamTokenTtlMs,
-    });
     callLog.info({ direction: 'inbound' }, 'answering call');
     return reply.type('text/xml').send(
       connectStreamTwiml({
         streamUrl: `${toWebSocketUrl(baseUrl(request))}${STREAM_PATH}`,
-        parameters: { ...parameters, [STREAM_TOKEN_PARAMETER]: token },
+        parameters,
       }),
     );
   });
@@ -126,10 +116,14 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
   app.post('/twilio/status', async (request, reply) => {
     if (!webhookAllowed(request, reply)) return reply;
     const body = (request.body ?? {}) as FormBody;
-    log.info(
-      { callSid: first(body.CallSid), status: first(body.CallStatus), durationSec: first(body.CallDuration) },
-      'call status callback',
-    );
+    const callSid = first(body.CallSid);
+    const status = first(body.CallStatus);
+    log.info({ callSid, status, durationSec: first(body.CallDuration) }, 'call status callback');
+    if (deps.onCallStatus && callSid && status) {
+      await deps.onCallStatus(callSid, status).catch((err: unknown) =>
+        log.warn({ callSid, status, err: (err as Error).message }, 'could not store the call status'),
+      );
+    }
     return reply.code(204).send();
   });
 

@@ -9,6 +9,8 @@ import { RealtimeConnection } from '../../src/realtime/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { KoeServer } from '../../src/server/app.js';
 import { buildServer } from '../../src/server/app.js';
+import type { AgentCatalog } from '../../src/store/agent-catalog.js';
+import type { Store } from '../../src/store/store.js';
 import { computeSignature } from '../../src/twilio/index.js';
 import type { FakeRealtimeServer, FakeRealtimeServerOptions } from '../fakes/fake-realtime-server.js';
 import { startFakeRealtimeServer } from '../fakes/fake-realtime-server.js';
@@ -28,6 +30,13 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Start the fake Twilio REST API and configure Koe with credentials for it. */
   twilioRest?: boolean;
+  /** Record calls into this folder (KOE_RECORD_CALLS, KOE_RECORDINGS_DIR). */
+  recordingDir?: string;
+  /** Store calls here and serve the dashboard API (the caller closes it after the harness). */
+  store?: Store;
+  /** Agent edits; its registry replaces the harness's own agents. */
+  catalog?: AgentCatalog;
+  processId?: string;
   /** Wraps the model connector (e.g. to delay connecting). */
   wrapConnect?: (connect: (signal: AbortSignal) => Promise<ModelConnection>) => (signal: AbortSignal) => Promise<ModelConnection>;
 }
@@ -69,12 +78,13 @@ export class Harness {
       REALTIME_URL: realtime.url,
       REALTIME_CONNECT_TIMEOUT_MS: '1500',
       LOG_LEVEL: process.env.KOE_TEST_LOG ?? 'silent',
+      ...(opts.recordingDir ? { KOE_RECORD_CALLS: 'true', KOE_RECORDINGS_DIR: opts.recordingDir } : {}),
       ...(rest ? { TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN, TWILIO_API_BASE_URL: rest.baseUrl } : {}),
       ...opts.env,
     };
     const config = loadConfig(env);
     const log = createLogger({ level: config.logLevel });
-    const agents = new AgentRegistry((opts.agents ?? [DEFAULT_TEST_AGENT]).map((a) => defineAgent(a)));
+    const agents = opts.catalog?.registry ?? new AgentRegistry((opts.agents ?? [DEFAULT_TEST_AGENT]).map((a) => defineAgent(a)));
     const realConnect = (signal: AbortSignal) =>
       RealtimeConnection.connect({ url: realtime.url, shape: config.realtime.shape, model: config.realtime.model, connectTimeoutMs: config.realtime.connectTimeoutMs, signal });
     const koe = await buildServer({
@@ -82,6 +92,9 @@ export class Harness {
       log,
       agents,
       apologyClip: TEST_APOLOGY_CLIP,
+      ...(opts.store ? { store: opts.store } : {}),
+      ...(opts.catalog ? { catalog: opts.catalog } : {}),
+      ...(opts.processId ? { processId: opts.processId } : {}),
       ...(opts.wrapConnect ? { connectModel: opts.wrapConnect(realConnect) } : {}),
     });
     await koe.app.listen({ port: 0, host: '127.0.0.1' });
