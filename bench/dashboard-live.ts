@@ -439,7 +439,10 @@ async function main(): Promise<void> {
 
   // Other work on the machine blurs every figure: wait (a while) for it to calm down, and report it.
   let idleBusy = await machineBusyPercent(1000);
-  for (let i = 0; i < opts.quietWaitSeconds && idleBusy > 25; i += 1) idleBusy = await machineBusyPercent(1000);
+  for (let waited = 0, quiet = 0; waited < opts.quietWaitSeconds && quiet < 5; waited += 1) {
+    idleBusy = await machineBusyPercent(1000);
+    quiet = idleBusy > 25 ? 0 : quiet + 1;
+  }
   console.log(`Machine busy before the run (Koe and Chromium idle): ${fmt(idleBusy)} %`);
 
   // ── baseline: one call alone (the dashboard open), its reply latency ──
@@ -479,6 +482,7 @@ async function main(): Promise<void> {
   const pgBefore = postgresPids();
   const cpuBefore = { koe: cpuOf([koe.pid, ...descendantPids(koe.pid)]), chromium: cpuOf(chromium), bench: cpuOf([process.pid]), postgres: cpuOf(pgBefore), machine: machineCpuSeconds() };
   const windowT0 = performance.now();
+  const liveEventsAtStart = live.events;
   let queueMax = 0;
   // prom-client resets its event-loop histogram at each scrape: each sample covers the last 250 ms.
   const koeLoopSamples: Array<{ p99Ms: number; maxMs: number }> = [];
@@ -497,6 +501,7 @@ async function main(): Promise<void> {
   await delay(Math.max(0, endAt - performance.now()));
   clearInterval(sampler);
   const windowSeconds = (performance.now() - windowT0) / 1000;
+  const liveEventsPerSecond = (live.events - liveEventsAtStart) / windowSeconds;
   const metricsAfter = await (await koe.fetch('/metrics')).text();
   const cpuAfter = { koe: cpuOf([koe.pid, ...descendantPids(koe.pid)]), chromium: cpuOf(chromium), bench: cpuOf([process.pid]), postgres: cpuOf(pgBefore), machine: machineCpuSeconds() };
   loop.disable();
@@ -614,6 +619,7 @@ async function main(): Promise<void> {
     },
     eventToLiveClient: distribution(toFollower),
     liveEventsReceived: live.events,
+    liveEventsPerSecond,
     store: { ...store, turnEventsSeen: live.turnEvents, turnsStored: storedTurns, callsStored: storedCalls },
     audio: {
       replyLatencyOneCall: distribution(baseline.replyLatenciesMs),
@@ -632,6 +638,7 @@ async function main(): Promise<void> {
   };
 
   console.log('');
+  console.log(`  live events: ${fmt(liveEventsPerSecond)}/s over WS /api/live during the window`);
   console.log(`  ${''.padEnd(44)} ${'n'.padStart(6)} ${'p50'.padStart(7)} ${'p95'.padStart(7)} ${'p99'.padStart(7)} ${'max'.padStart(7)}`);
   console.log(row('event → in the browser DOM', report.eventToVisible.dom));
   console.log(row('event → next animation frame', report.eventToVisible.nextFrame));

@@ -73,7 +73,11 @@ export const agentToolSchema = z.union([builtinToolSchema, transferToolSchema, h
 
 export const agentSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'ids are lowercase letters, digits, _ or - (max 64)'),
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'ids are lowercase letters, digits, _ or - (max 64)')
+      // The dashboard's page for creating an agent lives at /agents/new.
+      .refine((id) => id !== 'new', '"new" is reserved; choose another id'),
     name: z.string().min(1),
     language: z.string().default('en-US'),
     voice: z.string().default('alloy'),
