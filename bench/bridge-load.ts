@@ -36,6 +36,7 @@ import { FRAME_BYTES, FRAME_MS, writeTaggedFrame } from './frame-tag.js';
 import { LeanTwilioStream, twilioSid } from './lean-twilio-stream.js';
 import type { MachineInfo } from './proc-stats.js';
 import { machineCpuSeconds, machineInfo, processCpuSeconds, processMemory } from './proc-stats.js';
+import { parseStreamTwiml } from '../src/simulate/place-call.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ACCOUNT_SID = `AC${'b'.repeat(32)}`;
@@ -133,20 +134,6 @@ function twilioSignature(authToken: string, url: string, params: Record<string, 
     .sort()
     .reduce((acc, key) => acc + key + params[key], url);
   return createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
-}
-
-function unescapeXml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-}
-
-function parseStreamTwiml(twiml: string): { url: string; parameters: Record<string, string> } {
-  const url = /<Stream[^>]*\surl="([^"]+)"/.exec(twiml)?.[1];
-  if (!url) throw new Error(`no <Stream url> in the TwiML: ${twiml.slice(0, 200)}`);
-  const parameters: Record<string, string> = {};
-  for (const match of twiml.matchAll(/<Parameter name="([^"]*)" value="([^"]*)"\s*\/>/g)) {
-    parameters[unescapeXml(match[1] as string)] = unescapeXml(match[2] as string);
-  }
-  return { url: unescapeXml(url), parameters };
 }
 
 function errorMessage(err: unknown): string {

@@ -98,3 +98,16 @@ export type CallEventListener = (event: CallEvent) => void;
 export function emptyUsage(): TokenUsage {
   return { inputTokens: 0, outputTokens: 0, inputAudioTokens: 0, outputAudioTokens: 0, inputTextTokens: 0, outputTextTokens: 0, cachedTokens: 0 };
 }
+
+/** Sum of two usages (a call's total over its responses). */
+export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    inputAudioTokens: a.inputAudioTokens + b.inputAudioTokens,
+    outputAudioTokens: a.outputAudioTokens + b.outputAudioTokens,
+    inputTextTokens: a.inputTextTokens + b.inputTextTokens,
+    outputTextTokens: a.outputTextTokens + b.outputTextTokens,
+    cachedTokens: a.cachedTokens + b.cachedTokens,
+  };
+}

@@ -13,7 +13,7 @@
 //     tool calls, then turns, then call rows), counted and logged.
 //   - a database that refuses an operation (bad data): that operation alone is dropped and logged.
 import type { CallEvent, TokenUsage } from '../call/call-events.js';
-import { emptyUsage } from '../call/call-events.js';
+import { addUsage, emptyUsage } from '../call/call-events.js';
 import type { Logger } from '../log/logger.js';
 import type { KoeMetrics } from '../metrics/metrics.js';
 import type { CallEventWriter, Database } from './store.js';
@@ -557,17 +557,6 @@ class Fifo<T> {
   }
 }
 
-function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    inputAudioTokens: a.inputAudioTokens + b.inputAudioTokens,
-    outputAudioTokens: a.outputAudioTokens + b.outputAudioTokens,
-    inputTextTokens: a.inputTextTokens + b.inputTextTokens,
-    outputTextTokens: a.outputTextTokens + b.outputTextTokens,
-    cachedTokens: a.cachedTokens + b.cachedTokens,
-  };
-}
 
 /** Resolves true when `promise` settles within `ms`, false otherwise; never holds the process open. */
 async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {

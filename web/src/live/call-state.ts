@@ -1,6 +1,7 @@
 // One reducer turns a call's events into what the dashboard shows. The live view replays a snapshot
 // through it and then applies each new event, so both paths build exactly the same state.
 import type { AgentState, CallEndReason, CallEvent, CallInfo, TokenUsage } from '../api/types.js';
+import { addUsage as sumUsage } from '../../../src/call/call-events.js';
 
 export type TimelineItem =
   | {
@@ -92,16 +93,7 @@ function replaceByItemId(items: TimelineItem[], itemId: string, next: TimelineIt
 }
 
 function addUsage(a: TokenUsage | null, b: TokenUsage): TokenUsage {
-  if (!a) return { ...b };
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    inputAudioTokens: a.inputAudioTokens + b.inputAudioTokens,
-    outputAudioTokens: a.outputAudioTokens + b.outputAudioTokens,
-    inputTextTokens: a.inputTextTokens + b.inputTextTokens,
-    outputTextTokens: a.outputTextTokens + b.outputTextTokens,
-    cachedTokens: a.cachedTokens + b.cachedTokens,
-  };
+  return a ? sumUsage(a, b) : { ...b };
 }
 
 /** Pure: the state after one more event. Unknown event types leave the state as it was. */
