@@ -105,6 +105,22 @@ export const agentSchema = z
     tools: z.array(agentToolSchema).default([]),
     /** Collect DTMF key presses for this long before telling the model, so "1234#" arrives as one item. */
     dtmfDebounceMs: z.number().int().min(0).max(10_000).default(1_200),
+    /**
+     * Outbound calls: Twilio's asynchronous answering-machine detection. On a machine verdict the agent
+     * hangs up, or (leave_message) waits for the end of the greeting (the beep) and says `message`.
+     */
+    answeringMachine: z
+      .object({
+        detect: z.boolean().default(false),
+        action: z.enum(['hang_up', 'leave_message']).default('hang_up'),
+        message: templateString.optional(),
+      })
+      .strict()
+      .refine((a) => a.action !== 'leave_message' || (a.message !== undefined && a.message.trim() !== ''), {
+        message: 'leave_message needs a message',
+        path: ['message'],
+      })
+      .default({ detect: false, action: 'hang_up' }),
   })
   .strict();
 

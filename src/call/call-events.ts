@@ -13,7 +13,14 @@ export type CallEndReason =
   | 'setup_failed' // bad agent template or session refused: apology played
   | 'max_duration'
   | 'replaced' // Twilio opened a newer stream for the same call
-  | 'server_shutdown';
+  | 'server_shutdown'
+  // Outbound calls: never answered (status callbacks), or answered by a machine.
+  | 'busy'
+  | 'no_answer'
+  | 'dial_failed'
+  | 'canceled'
+  | 'answering_machine' // machine detected; the agent hung up without a message
+  | 'voicemail_left'; // machine detected; the agent's voicemail message was played, then hung up
 
 export interface TokenUsage {
   inputTokens: number;

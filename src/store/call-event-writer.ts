@@ -579,7 +579,14 @@ const INSERT_CALL = `
   INSERT INTO calls (id, call_sid, stream_sid, account_sid, direction, from_number, to_number, agent_id, agent_version,
                      backend, model, api_shape, status, started_at, has_recording, variables, process_id)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13::timestamptz, $14, $15::jsonb, $16)
-  ON CONFLICT (id) DO NOTHING`;
+  ON CONFLICT (id) DO UPDATE SET
+    -- An outbound call's record exists from dialing; its media stream now started (on whichever process
+    -- Twilio reached). Only a dialing record changes: a retried batch must not revive an ended call.
+    status = 'active', call_sid = EXCLUDED.call_sid, stream_sid = EXCLUDED.stream_sid, account_sid = EXCLUDED.account_sid,
+    agent_version = EXCLUDED.agent_version, backend = EXCLUDED.backend, model = EXCLUDED.model,
+    api_shape = EXCLUDED.api_shape, started_at = EXCLUDED.started_at, has_recording = EXCLUDED.has_recording,
+    process_id = EXCLUDED.process_id
+  WHERE calls.status = 'dialing'`;
 
 const INSERT_TURN = `
   INSERT INTO turns (call_id, seq, role, item_id, response_id, text, heard_text, interrupted, source,

@@ -34,7 +34,7 @@ export interface CallRepository extends CallStore {
 
 interface CallRow {
   id: string;
-  call_sid: string;
+  call_sid: string | null;
   stream_sid: string | null;
   direction: CallDirection;
   from_number: string | null;
@@ -56,11 +56,18 @@ interface CallRow {
   twilio_status: string | null;
   process_id: string;
   turn_count: number;
+  dialed_at: string | null;
+  answered_by: string | null;
+  error: string | null;
+  campaign_id: string | null;
+  contact_id: number | string | null;
+  attempt: number | null;
 }
 
 const CALL_COLUMNS = `c.id, c.call_sid, c.stream_sid, c.direction, c.from_number, c.to_number, c.agent_id, c.agent_version,
   c.backend, c.model, c.api_shape, c.status, c.end_reason, c.started_at, c.ended_at, c.duration_ms, c.usage, c.cost_usd,
-  c.has_recording, c.variables, c.twilio_status, c.process_id,
+  c.has_recording, c.variables, c.twilio_status, c.process_id, c.dialed_at, c.answered_by, c.error, c.campaign_id,
+  c.contact_id, c.attempt,
   (SELECT count(*) FROM turns t WHERE t.call_id = c.id) AS turn_count`;
 
 const CALL_ID_PATTERN = /^[A-Za-z0-9_.-]{1,200}$/;
@@ -226,6 +233,12 @@ function toCallRecord(row: CallRow): CallRecord {
     twilioStatus: row.twilio_status,
     processId: row.process_id,
     turnCount: Number(row.turn_count),
+    dialedAt: row.dialed_at,
+    answeredBy: row.answered_by,
+    error: row.error,
+    campaignId: row.campaign_id,
+    contactId: row.contact_id === null ? null : Number(row.contact_id),
+    attempt: row.attempt,
   };
 }
 

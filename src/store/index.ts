@@ -3,6 +3,8 @@ import type { Logger } from '../log/logger.js';
 import { createAgentStore, type AgentRepository } from './agent-store.js';
 import { DatabaseCallEventWriter, type StoreMetrics } from './call-event-writer.js';
 import { createCallStore, type CallRepository } from './call-store.js';
+import { createCampaignStore, type CampaignRepository } from './campaign-store.js';
+import { createOutboundCallStore, type OutboundCallStore } from './outbound-call-store.js';
 import { openDatabase } from './database.js';
 import { createLoginSessionStore } from './login-session-store.js';
 import { migrate } from './migrations.js';
@@ -17,6 +19,29 @@ export { migrate, MIGRATIONS, SchemaTooNewError, type Migration, type MigrationR
 export { AgentValidationError, AgentVersionConflict, definitionHash, type AgentRepository, type AgentSyncResult } from './agent-store.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type CallRepository, type MarkAbandonedOptions } from './call-store.js';
 export { DatabaseCallEventWriter, MAX_EVENTS_PER_CALL, type CallEventWriterOptions, type StoreMetrics, type WriteKind } from './call-event-writer.js';
+export {
+  CampaignNotFoundError,
+  CampaignStateError,
+  CONTACT_OUTCOMES,
+  windowMinutes,
+  type CampaignAction,
+  type CampaignRepository,
+  type ClaimedContact,
+  type ClaimOptions,
+  type ExportedContact,
+  type LeaseRecovery,
+  type NewContact,
+} from './campaign-store.js';
+export {
+  contactOutcomeFor,
+  isMachineAnswer,
+  TERMINAL_TWILIO_STATUSES,
+  type NewOutboundCall,
+  type OutboundCallPlan,
+  type OutboundCallStore,
+  type StatusUpdateResult,
+  type TwilioStatusUpdate,
+} from './outbound-call-store.js';
 export { backendName, estimateCostUsd, pricesFor, REALTIME_PRICES_USD_PER_1M, ENGINE_BACKEND, OPENAI_BACKEND, type ModelPrices } from './cost.js';
 
 export interface OpenStoreOptions {
@@ -51,6 +76,8 @@ export interface KoeStore extends Store {
   readonly calls: CallRepository;
   readonly writer: DatabaseCallEventWriter;
   readonly processId: string;
+  readonly outbound: OutboundCallStore;
+  readonly campaigns: CampaignRepository;
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<KoeStore> {
@@ -78,7 +105,7 @@ export async function openStore(options: OpenStoreOptions): Promise<KoeStore> {
       startupAbandonAfterMs: db.kind === 'pglite' ? 0 : abandonAfterMs,
     });
     await heartbeat.start();
-    return new OpenedStore(db, createAgentStore(db), calls, createLoginSessionStore(db), writer, heartbeat, options);
+    return new OpenedStore(db, createAgentStore(db), calls, createLoginSessionStore(db), writer, createOutboundCallStore(db), createCampaignStore(db), heartbeat, options);
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;
@@ -94,6 +121,8 @@ class OpenedStore implements KoeStore {
     readonly calls: CallRepository,
     readonly loginSessions: LoginSessionStore,
     readonly writer: DatabaseCallEventWriter,
+    readonly outbound: OutboundCallStore,
+    readonly campaigns: CampaignRepository,
     private readonly heartbeat: ProcessHeartbeat,
     private readonly options: OpenStoreOptions,
   ) {}

@@ -131,6 +131,85 @@ CREATE TABLE koe_processes (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'outbound calls and campaigns',
+    sql: `
+-- Outbound calls exist from the moment they are dialed ('dialing'), before Twilio returns a call SID.
+ALTER TABLE calls ALTER COLUMN call_sid DROP NOT NULL;
+ALTER TABLE calls DROP CONSTRAINT calls_status_check;
+ALTER TABLE calls ADD CONSTRAINT calls_status_check CHECK (status IN ('dialing', 'active', 'ended', 'abandoned'));
+ALTER TABLE calls ADD COLUMN dialed_at timestamptz;
+-- Async answering-machine detection verdict (human, machine_start, machine_end_beep, fax, unknown …).
+ALTER TABLE calls ADD COLUMN answered_by text;
+-- Highest status-callback SequenceNumber applied: callbacks may arrive out of order.
+ALTER TABLE calls ADD COLUMN twilio_sequence integer;
+ALTER TABLE calls ADD COLUMN twilio_duration_sec integer;
+-- Why a call could not be placed or did not connect (Twilio error code and message, or SIP response).
+ALTER TABLE calls ADD COLUMN error text;
+ALTER TABLE calls ADD COLUMN campaign_id text;
+ALTER TABLE calls ADD COLUMN contact_id bigint;
+ALTER TABLE calls ADD COLUMN attempt integer;
+CREATE INDEX calls_contact_idx ON calls (campaign_id, contact_id) WHERE campaign_id IS NOT NULL;
+
+CREATE TABLE campaigns (
+  id                 text PRIMARY KEY,
+  name               text NOT NULL,
+  agent_id           text NOT NULL,
+  from_number        text NOT NULL,
+  status             text NOT NULL DEFAULT 'draft'
+                     CHECK (status IN ('draft', 'running', 'paused', 'completed', 'canceled')),
+  -- Why the campaign is paused when Koe paused it (Twilio refused our credentials …); null when a person did.
+  status_reason      text,
+  calls_per_second   double precision NOT NULL CHECK (calls_per_second > 0),
+  max_concurrent     integer NOT NULL CHECK (max_concurrent > 0),
+  -- Calling hours in each contact's time zone (default_timezone when the contact has none):
+  -- minutes after local midnight, [start, end); days as ISO weekdays (1 = Monday).
+  window_start_min   integer NOT NULL DEFAULT 0 CHECK (window_start_min BETWEEN 0 AND 1439),
+  window_end_min     integer NOT NULL DEFAULT 1440 CHECK (window_end_min BETWEEN 1 AND 1440),
+  window_days        integer[] NOT NULL DEFAULT '{1,2,3,4,5,6,7}',
+  default_timezone   text NOT NULL,
+  max_attempts       integer NOT NULL CHECK (max_attempts BETWEEN 1 AND 20),
+  retry_delay_ms     integer NOT NULL CHECK (retry_delay_ms >= 0),
+  retry_on           text[] NOT NULL,
+  machine_detection  boolean NOT NULL DEFAULT false,
+  ring_timeout_sec   integer NOT NULL DEFAULT 30,
+  -- CPS across processes: the next free dispatch slot, taken under the campaign row's lock.
+  next_slot_at       timestamptz NOT NULL DEFAULT now(),
+  -- Rows the CSV import refused (line, value, reason), capped; counts are exact.
+  import_report      jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at         timestamptz NOT NULL DEFAULT now(),
+  started_at         timestamptz,
+  finished_at        timestamptz
+);
+CREATE INDEX campaigns_running_idx ON campaigns (id) WHERE status = 'running';
+
+CREATE TABLE campaign_contacts (
+  campaign_id      text NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+  id               bigint NOT NULL,
+  -- Line of the CSV file the contact came from (1 = the header).
+  line             integer NOT NULL,
+  phone            text NOT NULL,
+  timezone         text,
+  variables        jsonb NOT NULL DEFAULT '{}'::jsonb,
+  -- pending → dialing (claimed, lease held) → calling (Twilio has the call) → pending (retry) or done.
+  state            text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'dialing', 'calling', 'done')),
+  outcome          text,
+  attempts         integer NOT NULL DEFAULT 0,
+  next_attempt_at  timestamptz NOT NULL DEFAULT '-infinity',
+  lease_owner      text,
+  lease_expires_at timestamptz,
+  last_call_id     text,
+  last_error       text,
+  updated_at       timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (campaign_id, id),
+  UNIQUE (campaign_id, phone)
+);
+-- What the dispatcher scans: due contacts, and those in flight (concurrency, expired leases).
+CREATE INDEX campaign_contacts_due_idx ON campaign_contacts (campaign_id, next_attempt_at, id) WHERE state = 'pending';
+CREATE INDEX campaign_contacts_in_flight_idx ON campaign_contacts (campaign_id, state) WHERE state IN ('dialing', 'calling');
+`,
+  },
 ];
 
 /** Any constant works, as long as every Koe process uses the same one. */

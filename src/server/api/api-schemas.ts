@@ -38,7 +38,7 @@ function component<T extends z.ZodType>(id: string, schema: T, description?: str
 
 const isoTimestamp = z.iso.datetime({ offset: true });
 const callDirection = z.enum(['inbound', 'outbound']);
-const callRecordStatus = z.enum(['active', 'ended', 'abandoned']);
+const callRecordStatus = z.enum(['dialing', 'active', 'ended', 'abandoned']);
 const callEndReason = z.enum([
   'caller_hung_up',
   'stream_closed',
@@ -49,6 +49,12 @@ const callEndReason = z.enum([
   'max_duration',
   'replaced',
   'server_shutdown',
+  'busy',
+  'no_answer',
+  'dial_failed',
+  'canceled',
+  'answering_machine',
+  'voicemail_left',
 ]);
 const agentState = z.enum(['connecting', 'listening', 'thinking', 'speaking', 'ending', 'ended']);
 const agentSource = z.enum(['agents.yaml', 'dashboard', 'api']);
@@ -125,7 +131,7 @@ export const callRecordSchema = component(
   'CallRecord',
   z.object({
     id: z.string(),
-    callSid: z.string(),
+    callSid: z.string().nullable().meta({ description: 'Null only for an outbound call Twilio did not accept.' }),
     streamSid: z.string().nullable(),
     direction: callDirection,
     from: z.string().nullable(),
@@ -147,6 +153,12 @@ export const callRecordSchema = component(
     twilioStatus: z.string().nullable(),
     processId: z.string(),
     turnCount: z.number().int(),
+    dialedAt: isoTimestamp.nullable(),
+    answeredBy: z.string().nullable(),
+    error: z.string().nullable(),
+    campaignId: z.string().nullable(),
+    contactId: z.number().int().nullable(),
+    attempt: z.number().int().nullable(),
   }),
 );
 

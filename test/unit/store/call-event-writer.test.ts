@@ -93,6 +93,12 @@ function expectedDetail(store: KoeStore, script: CallScript, events: readonly Ca
       twilioStatus: null,
       processId: store.processId,
       turnCount: 4,
+      dialedAt: null,
+      answeredBy: null,
+      error: null,
+      campaignId: null,
+      contactId: null,
+      attempt: null,
     },
     turns: [
       { callId, seq: 1, role: 'assistant', itemId: 'item_a3100', text: 'Hello, thanks for calling Koe.', heardText: 'Hello, thanks for calling Koe.', interrupted: false, source: 'greeting', startedAtMs: 100, endedAtMs: 3100, latencyMs: null, audioMs: 3000, heardMs: 3000 },
