@@ -84,7 +84,7 @@ interface ActiveResponse {
   toolRuns: Array<Promise<{ callId: string; outcome: ToolOutcome }>>;
 }
 
-type AfterSpeech = { kind: 'hang_up'; reason: string | undefined } | { kind: 'transfer'; target: TransferTarget; resolve: () => void; reject: (err: Error) => void };
+type AfterSpeech = { kind: 'hang_up'; reason: string | undefined; endReason?: CallEndReason } | { kind: 'transfer'; target: TransferTarget; resolve: () => void; reject: (err: Error) => void };
 
 const DEFAULT_AFTER_SPEECH_TIMEOUT_MS = 20_000;
 const USER_SPEECH_MAX_BUFFER_MS = 30_000;
@@ -113,6 +113,7 @@ export class CallSession {
   #greetingSent = false;
   /** Set between asking for the greeting and its response.created (for servers that do not echo metadata). */
   #awaitingGreeting = false;
+  #leavingVoicemail = false;
   #lastSpeechEndedAt: number | undefined;
   #afterSpeech: AfterSpeech | undefined;
   /** Responses whose tool results are still being gathered and sent back. */
@@ -183,7 +184,8 @@ export class CallSession {
   // ── Twilio side ────────────────────────────────────────────────────────────
 
   onCallerAudio(mulaw: Buffer): void {
-    if (this.#ended) return;
+    // An answering machine's recording beep and silence must not start turns under the voicemail message.
+    if (this.#ended || this.#leavingVoicemail) return;
     this.#link.appendAudio(mulaw, performance.now());
   }
 
@@ -196,6 +198,38 @@ export class CallSession {
       if (this.#state === 'speaking' && !this.#active) this.#setState('listening');
       this.#maybeRunAfterSpeech();
     }
+  }
+
+  /**
+   * An answering machine took the call (asynchronous AMD, at the end of its greeting): stop what is
+   * playing, say `message` in the agent's voice, and hang up once it was played.
+   */
+  leaveVoicemail(message: string): void {
+    if (this.#ended || this.#leavingVoicemail) return;
+    this.#leavingVoicemail = true;
+    this.#log.info('answering machine: leaving the voicemail message');
+    // Nothing the machine plays may cut the message.
+    this.#greetingProtected = true;
+    const active = this.#active;
+    if (active || this.#playback.itemsInPlayback().length > 0) {
+      this.#bargeIn();
+      // With server VAD the service cancels on speech; nobody spoke here, so cancel explicitly.
+      if (active && this.#serverCancelsOnSpeech()) this.#link.send({ type: 'response.cancel', response_id: active.id });
+    }
+    this.#queuedResponse = undefined;
+    this.#requestResponse({
+      instructions: `You reached an answering machine. Leave this message by saying exactly this, and nothing else: "${message}"`,
+      metadata: { koe_purpose: 'voicemail', koe_say: message.slice(0, 512) },
+      tool_choice: 'none',
+    });
+    // A voicemail message may run longer than a goodbye; the machine hangs up on its own after a while anyway.
+    this.#scheduleAfterSpeech({ kind: 'hang_up', reason: 'voicemail left', endReason: 'voicemail_left' }, 60_000);
+  }
+
+  /** An answering machine took the call and the agent leaves no message. */
+  hangUpOnMachine(): void {
+    this.#log.info('answering machine: hanging up');
+    this.end('answering_machine');
   }
 
   onDtmf(digit: string): void {
@@ -633,13 +667,12 @@ export class CallSession {
     };
   }
 
-  #scheduleAfterSpeech(action: AfterSpeech): void {
+  #scheduleAfterSpeech(action: AfterSpeech, timeoutMs = this.#opts.settings.afterSpeechTimeoutMs ?? DEFAULT_AFTER_SPEECH_TIMEOUT_MS): void {
     if (this.#afterSpeech) {
       if (action.kind === 'transfer') action.reject(new Error('the call is already ending'));
       return;
     }
     this.#afterSpeech = action;
-    const timeoutMs = this.#opts.settings.afterSpeechTimeoutMs ?? DEFAULT_AFTER_SPEECH_TIMEOUT_MS;
     this.#afterSpeechTimer = setTimeout(() => this.#runAfterSpeech(), timeoutMs);
   }
 
@@ -659,7 +692,7 @@ export class CallSession {
     clearTimeout(this.#afterSpeechTimer);
     if (action.kind === 'hang_up') {
       this.#log.info({ reason: action.reason }, 'agent hung up');
-      this.end('agent_hung_up');
+      this.end(action.endReason ?? 'agent_hung_up');
       return;
     }
     const callControl = this.#opts.callControl as CallControl;

@@ -34,6 +34,8 @@ export interface MediaSocket {
 const OPEN = 1;
 /** Prefix of stream parameters that are template variables given for this call. */
 export const VARIABLE_PARAMETER_PREFIX = 'var_';
+/** Stream parameter naming the call record Koe made when it dialed (outbound calls). */
+export const CALL_ID_PARAMETER = 'callId';
 const START_TIMEOUT_MS = 10_000;
 const MAX_LOGGED_BAD_MESSAGES = 5;
 
@@ -185,7 +187,8 @@ function startSession(
     sendClear: () => socket.readyState === OPEN && socket.send(encodeClearMessage(start.streamSid)),
     close: () => socket.readyState === OPEN && socket.close(1000, 'call ended'),
   };
-  const callId = services.newCallId();
+  // The token covers the parameters, so a callId here is one Koe put in its own TwiML.
+  const callId = parameters[CALL_ID_PARAMETER] ?? services.newCallId();
   const recording = services.recording ? CallRecording.tryOpen({ dir: services.recording.dir, callId, log }) : undefined;
   const previous = services.activeCalls.get(start.callSid);
   if (previous) {

@@ -60,6 +60,9 @@ export async function startCommand(): Promise<void> {
   );
   log.info(`Dashboard: http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}/`);
   if (config.publicUrl) log.info(`Twilio voice webhook: ${config.publicUrl}/twilio/voice`);
+  const outboundMissing = server.dialer?.missingSettings() ?? [];
+  if (outboundMissing.length > 0) log.info(`Outbound calls and campaigns need ${outboundMissing.join(' and ')}`);
+  else if (!server.dispatcher) log.info('KOE_CAMPAIGN_DISPATCH=false: this process places calls from the API but dials no campaigns');
   if (!config.realtime.url) {
     // Calls use the built-in engine: load its models now so the first caller does not wait for them.
     server.engine().catch((err: unknown) => log.error({ err: (err as Error).message }, 'the built-in engine cannot start; calls will hear the apology until this is fixed'));

@@ -98,6 +98,17 @@ const envSchema = z.object({
   KOE_RECORD_CALLS: boolFlag(false),
   KOE_RECORDINGS_DIR: optionalString,
   KOE_STORE_QUEUE_LIMIT: intInRange(100, 1_000_000, 10_000),
+  TWILIO_CALLER_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number like +15551234567').optional()),
+  KOE_DEFAULT_COUNTRY: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 country code such as US, GB or JP')
+      .transform((v) => v.toUpperCase())
+      .optional(),
+  ),
+  KOE_CAMPAIGN_DISPATCH: boolFlag(true),
+  KOE_CAMPAIGN_LEASE_MS: intInRange(1_000, 3_600_000, 30_000),
 });
 
 /** Variables that only mean something with their stage's base URL. */
@@ -125,6 +136,16 @@ export interface Config {
     readonly accountSid: string | undefined;
     readonly authToken: string | undefined;
     readonly apiBaseUrl: string | undefined;
+    /** Default caller ID for outbound calls when neither the request nor the agent's numbers give one. */
+    readonly callerId: string | undefined;
+  };
+  readonly outbound: {
+    /** ISO 3166 country for numbers written without +, in the API, the CLI and campaign CSVs. */
+    readonly defaultCountry: string | undefined;
+    /** Whether this process dials running campaigns (every process may; they share the work safely). */
+    readonly dispatchCampaigns: boolean;
+    /** How long a claimed contact stays with a process that stopped before Twilio confirmed the call. */
+    readonly leaseMs: number;
   };
   readonly agentsFile: string;
   readonly defaultAgentId: string | undefined;
@@ -285,7 +306,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       accountSid: e.TWILIO_ACCOUNT_SID,
       authToken: e.TWILIO_AUTH_TOKEN,
       apiBaseUrl: e.TWILIO_API_BASE_URL,
+      callerId: e.TWILIO_CALLER_ID,
     },
+    outbound: { defaultCountry: e.KOE_DEFAULT_COUNTRY, dispatchCampaigns: e.KOE_CAMPAIGN_DISPATCH, leaseMs: e.KOE_CAMPAIGN_LEASE_MS },
     agentsFile: e.KOE_AGENTS_FILE,
     defaultAgentId: e.KOE_DEFAULT_AGENT,
     streamSecret: e.KOE_STREAM_SECRET ?? randomBytes(32).toString('base64url'),

@@ -12,6 +12,8 @@ import { CallEventHub, callLogObserver } from '../call/call-event-hub.js';
 import type { CallSession } from '../call/call-session.js';
 import type { ModelConnection } from '../call/model-link.js';
 import type { CallServices } from '../call/twilio-stream-handler.js';
+import { CampaignDispatcher } from '../campaigns/campaign-dispatcher.js';
+import { OutboundDialer } from '../campaigns/outbound-dialer.js';
 import type { Config } from '../config/index.js';
 import { LiveHub } from '../live/live-hub.js';
 import type { Logger } from '../log/logger.js';
@@ -53,6 +55,10 @@ export interface KoeServer {
   realtimeUrl(): string;
   /** Starts the built-in engine (speech models and dialogue) if it is not running yet. */
   engine(): Promise<KoeEngine>;
+  /** Places outbound calls (with a store). */
+  dialer: OutboundDialer | undefined;
+  /** Dials running campaigns once the server is ready (with a store and KOE_CAMPAIGN_DISPATCH). */
+  dispatcher: CampaignDispatcher | undefined;
 }
 
 export interface KoeServerOptions {
@@ -77,6 +83,8 @@ export interface KoeServerOptions {
   catalog?: AgentCatalog;
   /** Default: `<hostname>-<pid>-<random>`, unique per run. */
   processId?: string;
+  /** Campaign dispatch timings (tests). */
+  dispatcherTimings?: { tickMs?: number; housekeepingMs?: number; endedGraceMs?: number; silentAfterMs?: number };
 }
 
 export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
@@ -181,8 +189,27 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
     log,
     metrics,
     callServices,
-    ...(store ? { onCallStatus: (callSid: string, status: string) => store.calls.setTwilioStatus(callSid, status) } : {}),
+    ...(store ? { outbound: store.outbound } : {}),
   });
+
+  const dialer = store
+    ? new OutboundDialer({
+        outbound: store.outbound,
+        agents: opts.agents,
+        callControl,
+        publicUrl: config.publicUrl,
+        callerId: config.twilio.callerId,
+        processId,
+        model: () => callServices.modelDescription,
+        newCallId: () => randomUUID(),
+        log: log.child({ component: 'outbound' }),
+      })
+    : undefined;
+  const dispatcher =
+    store && dialer && config.outbound.dispatchCampaigns
+      ? new CampaignDispatcher({ campaigns: store.campaigns, dialer, processId, log, leaseMs: config.outbound.leaseMs, ...opts.dispatcherTimings })
+      : undefined;
+  if (dispatcher) app.addHook('onReady', async () => dispatcher.start());
 
   // Hashed before anything starts listening, so a bad password file fails the start with nothing left open.
   const password = store
@@ -192,8 +219,9 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
   // PGlite is one process's own database: nobody else could LISTEN, so only PostgreSQL carries live events.
   const live = new LiveHub({ events: hub, processId, log, db: store?.db.kind === 'postgres' ? store.db : undefined });
   await live.start();
-  if (store && password) {
+  if (store && password && dialer) {
     await registerDashboardApi(app, {
+      dialer,
       config,
       log: log.child({ component: 'api' }),
       store,
@@ -218,6 +246,8 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
   );
 
   app.addHook('onClose', async () => {
+    // No new calls from campaigns while the running ones end.
+    await dispatcher?.close();
     for (const session of [...activeCalls.values()]) session.end('server_shutdown');
     // After the calls ended: their call.ended events still reach dashboards on other processes.
     await live.close();
@@ -226,5 +256,5 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
     if (running) await running.then((e) => e.close(), () => undefined);
   });
 
-  return { app, hub, metrics, activeCalls, live, processId, realtimeUrl, engine };
+  return { app, hub, metrics, activeCalls, live, processId, realtimeUrl, engine, dialer, dispatcher };
 }

@@ -2,13 +2,16 @@
 // and the media WebSocket. Every request is checked: the X-Twilio-Signature when an auth token is
 // configured, otherwise only loopback clients are accepted (local development and tests).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AgentRegistry } from '../agents/index.js';
-import { TemplateError } from '../agents/index.js';
+import type { Agent, AgentRegistry } from '../agents/index.js';
+import { callVariables, renderTemplate, TemplateError } from '../agents/index.js';
+import { AMD_CALLBACK_PATH, OUTBOUND_TWIML_PATH, STATUS_CALLBACK_PATH } from '../campaigns/outbound-dialer.js';
 import type { CallServices } from '../call/twilio-stream-handler.js';
 import { handleTwilioStream } from '../call/twilio-stream-handler.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
 import type { KoeMetrics } from '../metrics/metrics.js';
+import type { OutboundCallStore } from '../store/outbound-call-store.js';
+import { isMachineAnswer } from '../store/outbound-call-store.js';
 import {
   connectStreamTwiml,
   publicRequestUrl,
@@ -32,9 +35,14 @@ export interface TwilioRouteDeps {
   log: Logger;
   metrics: KoeMetrics;
   callServices: CallServices;
-  /** Keeps a status callback's call status (stored calls); a failure is logged, Twilio still gets 204. */
-  onCallStatus?: (callSid: string, status: string) => Promise<void>;
+  /**
+   * Stored calls: status callbacks and AMD verdicts are kept (a failure is logged, Twilio still gets 204),
+   * and outbound calls' TwiML is built from the record made when they were dialed.
+   */
+  outbound?: OutboundCallStore;
 }
+
+const SORRY_TEXT = 'Sorry, this line is not set up correctly. Please try again later. Goodbye.';
 
 type FormBody = Record<string, string | string[] | undefined>;
 
@@ -100,9 +108,7 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;
       callLog.error({ missing: err.missing }, `cannot answer the call: ${err.message}`);
-      return reply
-        .type('text/xml')
-        .send(sayAndHangupTwiml({ text: 'Sorry, this line is not set up correctly. Please try again later. Goodbye.' }));
+      return reply.type('text/xml').send(sayAndHangupTwiml({ text: SORRY_TEXT }));
     }
     callLog.info({ direction: 'inbound' }, 'answering call');
     return reply.type('text/xml').send(
@@ -113,19 +119,124 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
     );
   });
 
-  app.post('/twilio/status', async (request, reply) => {
+  app.post(STATUS_CALLBACK_PATH, async (request, reply) => {
     if (!webhookAllowed(request, reply)) return reply;
     const body = (request.body ?? {}) as FormBody;
     const callSid = first(body.CallSid);
     const status = first(body.CallStatus);
-    log.info({ callSid, status, durationSec: first(body.CallDuration) }, 'call status callback');
-    if (deps.onCallStatus && callSid && status) {
-      await deps.onCallStatus(callSid, status).catch((err: unknown) =>
-        log.warn({ callSid, status, err: (err as Error).message }, 'could not store the call status'),
-      );
+    const callId = queryCallId(request);
+    log.info({ callSid, callId, status, sequence: first(body.SequenceNumber), durationSec: first(body.CallDuration) }, 'call status callback');
+    if (deps.outbound && callSid && status) {
+      await deps.outbound
+        .applyStatus({
+          callId,
+          callSid,
+          status,
+          sequence: optionalInt(first(body.SequenceNumber)),
+          durationSec: optionalInt(first(body.CallDuration)),
+          sipResponseCode: optionalInt(first(body.SipResponseCode)),
+          answeredBy: first(body.AnsweredBy),
+        })
+        .then(
+          (result) => {
+            if (result.contactOutcome) log.info({ callSid, callId, outcome: result.contactOutcome }, 'campaign contact settled');
+          },
+          (err: unknown) => log.warn({ callSid, callId, status, err: (err as Error).message }, 'could not store the call status'),
+        );
     }
     return reply.code(204).send();
   });
+
+  // Outbound calls: Twilio asks for TwiML when the callee answers; the call's record says who and how.
+  app.post(OUTBOUND_TWIML_PATH, async (request, reply) => {
+    if (!webhookAllowed(request, reply)) return reply;
+    const body = (request.body ?? {}) as FormBody;
+    const callSid = first(body.CallSid);
+    const callId = queryCallId(request);
+    if (!callSid || !callId) return refuse(reply, 'missing_call_sid', 400);
+    const callLog = log.child({ callSid, callId });
+    const sorry = (): FastifyReply => reply.type('text/xml').send(sayAndHangupTwiml({ text: SORRY_TEXT }));
+    if (!deps.outbound) {
+      callLog.error('an outbound call reached a Koe without a database; cannot connect it');
+      return sorry();
+    }
+    const plan = await deps.outbound.plan(callId);
+    if (!plan || (plan.status !== 'dialing' && plan.status !== 'active')) {
+      callLog.error({ status: plan?.status }, 'outbound TwiML requested for an unknown or finished call');
+      return sorry();
+    }
+    const agent = deps.agents.get(plan.agentId);
+    if (!agent) {
+      callLog.error({ agentId: plan.agentId }, 'the outbound call\'s agent no longer exists');
+      return sorry();
+    }
+    let parameters: Record<string, string>;
+    try {
+      parameters = streamParameters(
+        { agent, callSid, direction: 'outbound', callerNumber: plan.from, calledNumber: plan.to, variables: plan.variables, callId: plan.id },
+        { secret: config.streamSecret, ttlMs: config.streamTokenTtlMs },
+      );
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      callLog.error({ missing: err.missing }, `cannot connect the outbound call: ${err.message}`);
+      return reply.type('text/xml').send(sayAndHangupTwiml({ text: SORRY_TEXT, language: agent.language }));
+    }
+    callLog.info({ direction: 'outbound', agentId: agent.id }, 'outbound call answered; connecting the stream');
+    return reply.type('text/xml').send(connectStreamTwiml({ streamUrl: `${toWebSocketUrl(baseUrl(request))}${STREAM_PATH}`, parameters }));
+  });
+
+  // Asynchronous answering-machine detection: the verdict arrives while the stream already runs.
+  app.post(AMD_CALLBACK_PATH, async (request, reply) => {
+    if (!webhookAllowed(request, reply)) return reply;
+    const body = (request.body ?? {}) as FormBody;
+    const callSid = first(body.CallSid);
+    const answeredBy = first(body.AnsweredBy);
+    const callId = queryCallId(request);
+    if (!callSid || !answeredBy) return refuse(reply, 'missing_call_sid', 400);
+    const callLog = log.child({ callSid, callId });
+    callLog.info({ answeredBy, detectionMs: first(body.MachineDetectionDuration) }, 'answering-machine verdict');
+    if (!deps.outbound) return reply.code(204).send();
+    const call = await deps.outbound.setAnsweredBy({ callId, callSid }, answeredBy).catch((err: unknown) => {
+      callLog.warn({ err: (err as Error).message }, 'could not store the answering-machine verdict');
+      return undefined;
+    });
+    const agent = call ? deps.agents.get(call.agentId) : undefined;
+    if (call && agent && isMachineAnswer(answeredBy) && call.status !== 'ended') {
+      await actOnMachine(agent, callSid, call.variables, callLog);
+    }
+    return reply.code(204).send();
+  });
+
+  /**
+   * The agent's answering-machine setting. The session is usually on this process; when Twilio's callback
+   * reached another process, REST does it instead (Twilio's <Say> voice for the message).
+   */
+  async function actOnMachine(agent: Agent, callSid: string, given: Record<string, string>, callLog: Logger): Promise<void> {
+    const session = deps.callServices.activeCalls.get(callSid);
+    const setting = agent.answeringMachine;
+    let message: string | undefined;
+    if (setting.action === 'leave_message' && setting.message) {
+      const variables = callVariables(agent, { callSid, direction: 'outbound', callerNumber: session?.info.from, calledNumber: session?.info.to }, given);
+      try {
+        message = renderTemplate(setting.message, variables, `agent "${agent.id}" answeringMachine.message`);
+      } catch (err) {
+        callLog.error({ err: (err as Error).message }, 'cannot fill the voicemail message; hanging up instead');
+      }
+    }
+    if (session) {
+      if (message) session.leaveVoicemail(message);
+      else session.hangUpOnMachine();
+      return;
+    }
+    const callControl = deps.callServices.callControl;
+    if (!callControl) return;
+    try {
+      if (message) await callControl.redirect(callSid, sayAndHangupTwiml({ text: message, language: agent.language }));
+      else await callControl.hangUp(callSid);
+    } catch (err) {
+      callLog.warn({ err: (err as Error).message }, 'could not act on the answering machine over REST');
+    }
+  }
 
   app.get(
     STREAM_PATH,
@@ -152,4 +263,15 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
 
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+function optionalInt(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,9}$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/** `?callId=` on Koe's own callback URLs (covered by Twilio's signature, which signs the full URL). */
+function queryCallId(request: FastifyRequest): string | undefined {
+  const value = (request.query as Record<string, unknown> | undefined)?.callId;
+  return typeof value === 'string' && /^[A-Za-z0-9_.-]{1,200}$/.test(value) ? value : undefined;
 }

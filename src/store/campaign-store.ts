@@ -92,6 +92,12 @@ export interface CampaignRepository {
   exportContacts(id: string, onPage: (rows: ExportedContact[]) => Promise<void> | void): Promise<void>;
   runningIds(): Promise<string[]>;
   claim(campaignId: string, options: ClaimOptions): Promise<ClaimedContact[]>;
+  /**
+   * Right before dialing: true when the contact is still this process's claim and its campaign still runs
+   * (the lease is renewed). A contact of a paused or canceled campaign goes back to pending; one whose lease
+   * expired and was taken by another process is left alone — never dialed twice.
+   */
+  confirmClaim(contact: Pick<ClaimedContact, 'campaignId' | 'contactId' | 'callId'>, processId: string, leaseMs: number): Promise<boolean>;
   /** Twilio accepted the call: the contact is `calling` until its final status callback. */
   markCalling(contact: Pick<ClaimedContact, 'campaignId' | 'contactId' | 'callId' | 'attempt'>): Promise<void>;
   /** The call was not placed and may be tried again (429, missing lease …) after `delayMs`; no attempt counted. */
@@ -556,6 +562,22 @@ export function createCampaignStore(db: Database): CampaignRepository {
           ringTimeoutSec: campaign.ring_timeout_sec,
         }));
       });
+    },
+
+    async confirmClaim(contact, processId, leaseMs) {
+      const { rows } = await db.query<{ running: boolean }>(
+        `UPDATE campaign_contacts cc SET
+           lease_expires_at = CASE WHEN k.status = 'running' THEN now() + $5::double precision * interval '1 millisecond' ELSE NULL END,
+           state = CASE WHEN k.status = 'running' THEN cc.state ELSE 'pending' END,
+           lease_owner = CASE WHEN k.status = 'running' THEN cc.lease_owner ELSE NULL END,
+           updated_at = now()
+         FROM campaigns k
+         WHERE k.id = cc.campaign_id AND cc.campaign_id = $1 AND cc.id = $2 AND cc.last_call_id = $3
+           AND cc.state = 'dialing' AND cc.lease_owner = $4
+         RETURNING k.status = 'running' AS running`,
+        [contact.campaignId, contact.contactId, contact.callId, processId, leaseMs],
+      );
+      return rows[0]?.running === true;
     },
 
     async markCalling(contact) {

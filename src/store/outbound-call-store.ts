@@ -67,6 +67,8 @@ export interface OutboundCallStore {
   setDialed(id: string, callSid: string): Promise<void>;
   /** Twilio refused the call (or it could not be asked): the record ends as `dial_failed`. */
   setDialFailed(id: string, error: string): Promise<void>;
+  /** Removes a record Twilio never processed (429): nothing happened, nothing to keep. */
+  discard(id: string): Promise<void>;
   plan(id: string): Promise<OutboundCallPlan | undefined>;
   applyStatus(update: TwilioStatusUpdate): Promise<StatusUpdateResult>;
   /** Stores an async AMD verdict; returns the call's agent id, SID and status (undefined when unknown). */
@@ -141,6 +143,10 @@ export function createOutboundCallStore(db: Database): OutboundCallStore {
          WHERE id = $1 AND status = 'dialing'`,
         [id, error.slice(0, 1000)],
       );
+    },
+
+    async discard(id) {
+      await db.query(`DELETE FROM calls WHERE id = $1 AND status = 'dialing' AND call_sid IS NULL AND twilio_status IS NULL`, [id]);
     },
 
     async plan(id) {

@@ -10,6 +10,8 @@ import type {
   Page,
 } from './records.js';
 import type { AgentInput } from '../agents/agent.js';
+import type { CampaignRepository } from './campaign-store.js';
+import type { OutboundCallStore } from './outbound-call-store.js';
 
 export interface QueryResult<Row> {
   rows: Row[];
@@ -79,6 +81,9 @@ export interface Store {
   readonly calls: CallStore;
   readonly loginSessions: LoginSessionStore;
   readonly writer: CallEventWriter;
+  /** Outbound call records from dialing, status callbacks, AMD verdicts. */
+  readonly outbound: OutboundCallStore;
+  readonly campaigns: CampaignRepository;
   /** Flushes the writer and closes the database. */
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@
 // "bad parameter value" cases whose exact code Twilio does not document.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -48,9 +49,15 @@ export interface FakeCallRecord {
   machineDetection: string | null;
   asyncAmd: boolean;
   asyncAmdStatusCallback: string | null;
+  asyncAmdStatusCallbackMethod: string;
+  /** Requested when `url` fails (non-2xx or unreachable). */
+  fallbackUrl: string | null;
+  fallbackMethod: string;
   record: boolean;
   timeoutSec: number;
   answeredBy: string | null;
+  /** How long the call waits in `queued` for the account's CPS slot; the resource's `queue_time`. Set by onCallCreating. */
+  queueTimeMs: number;
   dateCreated: Date;
   dateUpdated: Date;
   startTime: Date | null;
@@ -73,11 +80,15 @@ export interface FakeRestRequest {
   params: FormParams;
   /** HTTP status the fake answered. */
   status: number;
+  /** Wall-clock ms the request arrived (performance.timeOrigin + performance.now()). */
+  atMs: number;
 }
 
 export interface FakeTwilioRestOptions {
   accountSid: string;
   authToken: string;
+  /** Called after a call was created, before the 201 answer is written (e.g. to set `queueTimeMs`); `request` is the create request. */
+  onCallCreating?: (call: FakeCallRecord, request: FakeRestRequest) => void;
   /** Called after a call was created (status `queued`); e.g. to "answer" it and fetch its TwiML. */
   onCallCreated?: (call: FakeCallRecord) => void;
   /** Called after an accepted update. */
@@ -88,7 +99,7 @@ export interface FakeTwilioRest {
   baseUrl: string;
   requests: FakeRestRequest[];
   calls: Map<string, FakeCallRecord>;
-  /** Errors thrown by onCallCreated/onCallUpdated (after the answer was sent); tests assert it stays empty. */
+  /** Errors thrown by onCallCreating/onCallCreated/onCallUpdated (the answer is sent regardless); tests assert it stays empty. */
   hookErrors: unknown[];
   /** The next request (any route) is answered with this error instead; calls queue up. */
   failNext(opts: FakeRestError): void;
@@ -196,9 +207,13 @@ export class FakeCallStore {
       machineDetection: machineDetection ?? null,
       asyncAmd: one(params, 'AsyncAmd') === 'true',
       asyncAmdStatusCallback: one(params, 'AsyncAmdStatusCallback') ?? null,
+      asyncAmdStatusCallbackMethod: one(params, 'AsyncAmdStatusCallbackMethod') ?? 'POST',
+      fallbackUrl: one(params, 'FallbackUrl') ?? null,
+      fallbackMethod: one(params, 'FallbackMethod') ?? 'POST',
       record: one(params, 'Record') === 'true',
       timeoutSec,
       answeredBy: null,
+      queueTimeMs: 0,
       dateCreated: now,
       dateUpdated: now,
       startTime: null,
@@ -227,9 +242,13 @@ export class FakeCallStore {
       machineDetection: null,
       asyncAmd: false,
       asyncAmdStatusCallback: null,
+      asyncAmdStatusCallbackMethod: 'POST',
+      fallbackUrl: null,
+      fallbackMethod: 'POST',
       record: false,
       timeoutSec: 60,
       answeredBy: null,
+      queueTimeMs: 0,
       dateCreated: now,
       dateUpdated: now,
       startTime: now,
@@ -258,6 +277,10 @@ export class FakeCallStore {
     if (one(params, 'StatusCallback') !== undefined && url === undefined) {
       throw restError(400, 20001, 'StatusCallback can only be changed together with Url');
     }
+    const newStatusCallback = one(params, 'StatusCallback');
+    if (newStatusCallback !== undefined && !isHttpUrl(newStatusCallback)) {
+      throw restError(400, 21205, `StatusCallback is not a valid URL: ${newStatusCallback}`);
+    }
     if (ENDED.has(call.status)) throw restError(400, 21220, 'Call is not in-progress. Cannot redirect.');
 
     const now = new Date(nowMs);
@@ -268,6 +291,11 @@ export class FakeCallStore {
       call.twiml = twiml ?? null;
       call.url = url ?? null;
       if (url !== undefined) call.method = one(params, 'Method') ?? 'POST';
+      const statusCallback = one(params, 'StatusCallback');
+      if (statusCallback !== undefined) {
+        call.statusCallback = statusCallback;
+        call.statusCallbackMethod = one(params, 'StatusCallbackMethod') ?? 'POST';
+      }
     }
     // Status=canceled on a live call is accepted and changes nothing, as on Twilio.
     call.dateUpdated = now;
@@ -298,7 +326,7 @@ function checkTwiml(twiml: string): void {
   if (twiml.length > 4000) throw restError(400, 32018, 'Twiml size exceeded maximum allowed value of 4000 characters');
 }
 
-function rfc2822(date: Date | null): string | null {
+export function rfc2822(date: Date | null): string | null {
   // Twilio's form: "Tue, 31 Aug 2010 20:36:28 +0000".
   return date === null ? null : date.toUTCString().replace('GMT', '+0000');
 }
@@ -331,7 +359,7 @@ export function callResourceJson(call: FakeCallRecord): Record<string, unknown> 
     forwarded_from: null,
     group_sid: null,
     caller_name: null,
-    queue_time: '0',
+    queue_time: String(Math.round(call.queueTimeMs)),
     trunk_sid: null,
     uri: `${uri}.json`,
     subresource_uris: {
@@ -412,7 +440,7 @@ export async function startFakeTwilioRest(opts: FakeTwilioRestOptions): Promise<
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     let params: FormParams = {};
-    const entry: FakeRestRequest = { method, path, params, status: 0 };
+    const entry: FakeRestRequest = { method, path, params, status: 0, atMs: performance.timeOrigin + performance.now() };
     requests.push(entry);
     const answer = (status: number, body: unknown): void => {
       entry.status = status;
@@ -441,6 +469,7 @@ export async function startFakeTwilioRest(opts: FakeTwilioRestOptions): Promise<
       if (callSid === undefined) {
         if (method !== 'POST') throw restError(405, 20004, 'Method not allowed');
         const call = store.create(params);
+        if (opts.onCallCreating) runHook(() => opts.onCallCreating?.(call, entry));
         answer(201, callResourceJson(call));
         if (opts.onCallCreated) runHook(() => opts.onCallCreated?.(call));
         return;

@@ -18,6 +18,10 @@ import type { FakeTwilioCallOptions } from '../fakes/fake-twilio-media.js';
 import { FakeTwilioCall, fakeSid } from '../fakes/fake-twilio-media.js';
 import type { FakeTwilioRest } from '../fakes/fake-twilio-rest.js';
 import { startFakeTwilioRest } from '../fakes/fake-twilio-rest.js';
+import type { FakeTwilioNetwork, FakeTwilioNetworkOptions } from '../fakes/fake-twilio-network.js';
+import { startFakeTwilioNetwork } from '../fakes/fake-twilio-network.js';
+import { freePort } from '../support/free-port.js';
+import type { KoeServerOptions } from '../../src/server/app.js';
 
 export const TEST_ACCOUNT_SID = `AC${'1'.repeat(32)}`;
 export const TEST_AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
@@ -37,6 +41,12 @@ export interface HarnessOptions {
   /** Agent edits; its registry replaces the harness's own agents. */
   catalog?: AgentCatalog;
   processId?: string;
+  /**
+   * Start the fake Twilio network (REST API + what Twilio does after a call is created) and configure Koe
+   * for outbound calls against it: credentials, its API base URL, and PUBLIC_URL = Koe's own address.
+   */
+  twilioNetwork?: Omit<FakeTwilioNetworkOptions, 'accountSid' | 'authToken'>;
+  dispatcherTimings?: KoeServerOptions['dispatcherTimings'];
   /** Wraps the model connector (e.g. to delay connecting). */
   wrapConnect?: (connect: (signal: AbortSignal) => Promise<ModelConnection>) => (signal: AbortSignal) => Promise<ModelConnection>;
 }
@@ -58,6 +68,7 @@ export class Harness {
     readonly koe: KoeServer,
     readonly realtime: FakeRealtimeServer,
     readonly rest: FakeTwilioRest | undefined,
+    readonly network: FakeTwilioNetwork | undefined,
     readonly baseUrl: string,
     readonly authToken: string | undefined,
     /** PUBLIC_URL when configured: what Twilio would sign webhooks against. */
@@ -71,15 +82,21 @@ export class Harness {
 
   static async start(opts: HarnessOptions = {}): Promise<Harness> {
     const realtime = await startFakeRealtimeServer(opts.realtime ?? {});
-    const rest = opts.twilioRest ? await startFakeTwilioRest({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN }) : undefined;
+    const network = opts.twilioNetwork
+      ? await startFakeTwilioNetwork({ ...opts.twilioNetwork, accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN })
+      : undefined;
+    const rest = network?.rest ?? (opts.twilioRest ? await startFakeTwilioRest({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN }) : undefined);
+    // Twilio must know Koe's address before Koe listens (PUBLIC_URL): pick the port first.
+    const port = network ? await freePort() : 0;
     const env: Record<string, string> = {
-      PORT: '0',
+      PORT: String(port),
       HOST: '127.0.0.1',
       REALTIME_URL: realtime.url,
       REALTIME_CONNECT_TIMEOUT_MS: '1500',
       LOG_LEVEL: process.env.KOE_TEST_LOG ?? 'silent',
       ...(opts.recordingDir ? { KOE_RECORD_CALLS: 'true', KOE_RECORDINGS_DIR: opts.recordingDir } : {}),
       ...(rest ? { TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN, TWILIO_API_BASE_URL: rest.baseUrl } : {}),
+      ...(network ? { PUBLIC_URL: `http://127.0.0.1:${port}`, TWILIO_CALLER_ID: '+15550001000' } : {}),
       ...opts.env,
     };
     const config = loadConfig(env);
@@ -96,11 +113,12 @@ export class Harness {
       ...(opts.catalog ? { catalog: opts.catalog } : {}),
       ...(opts.processId ? { processId: opts.processId } : {}),
       ...(opts.wrapConnect ? { connectModel: opts.wrapConnect(realConnect) } : {}),
+      ...(opts.dispatcherTimings ? { dispatcherTimings: opts.dispatcherTimings } : {}),
     });
-    await koe.app.listen({ port: 0, host: '127.0.0.1' });
+    await koe.app.listen({ port, host: '127.0.0.1' });
     const address = koe.app.server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    return new Harness(koe, realtime, rest, `http://127.0.0.1:${port}`, config.twilio.authToken, config.publicUrl);
+    const listening = typeof address === 'object' && address ? address.port : 0;
+    return new Harness(koe, realtime, rest, network, `http://127.0.0.1:${listening}`, config.twilio.authToken, config.publicUrl);
   }
 
   get streamUrl(): string {
@@ -176,7 +194,8 @@ export class Harness {
   async close(): Promise<void> {
     await this.koe.app.close();
     await this.realtime.close();
-    await this.rest?.close();
+    if (this.network) await this.network.close();
+    else await this.rest?.close();
   }
 }
 

@@ -1,6 +1,7 @@
 // What the dashboard API's route modules are given.
 import type { AgentRegistry } from '../../agents/index.js';
 import type { CallServices } from '../../call/twilio-stream-handler.js';
+import type { OutboundDialer } from '../../campaigns/outbound-dialer.js';
 import type { Config } from '../../config/index.js';
 import type { LiveHub } from '../../live/live-hub.js';
 import type { Logger } from '../../log/logger.js';
@@ -22,6 +23,8 @@ export interface DashboardApiDeps {
   agents: AgentRegistry;
   live: LiveHub;
   callServices: CallServices;
+  /** Places outbound calls (the API's POST /api/calls and campaigns share it). */
+  dialer: OutboundDialer;
   processId: string;
   password: PasswordHash;
   sessions: LoginSessions;

@@ -28,6 +28,8 @@ export interface ApiRouteDoc {
   body?: z.ZodType;
   /** Whether the body may be left out (it is validated as `{}` then). */
   bodyOptional?: boolean;
+  /** Overrides the server's request body limit (bytes) for this route. */
+  bodyLimit?: number;
   query?: z.ZodObject;
   params?: z.ZodObject;
   /** Successful answers; the error answers every route can give are added by the document. */
@@ -72,6 +74,7 @@ export function httpRoute<Body = undefined, Query = undefined, Params = undefine
         method: spec.method,
         url: spec.path,
         config: { public: spec.public ?? false },
+        ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
         handler: async (request, reply) => {
           const body = parse(spec.body, request.body ?? (spec.bodyOptional ? {} : undefined), 'body');
           const query = parse(spec.query, request.query, 'query');

@@ -13,7 +13,13 @@ import type {
   CallEvent,
   CallList,
   CallRecord,
+  CampaignList,
+  CampaignRecord,
+  ContactList,
+  CreateCampaignRequest,
   LiveMessage,
+  PlaceCallRequest,
+  PlaceCallResponse,
   LoginRequest,
   PreviewAgentRequest,
   PreviewAgentResponse,
@@ -280,6 +286,161 @@ export const softphoneCallResponseSchema = component(
   }),
 );
 
+// ── outbound calls and campaigns ────────────────────────────────────────────────────────────────
+
+const countryCode = z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 country code such as US, GB or JP');
+const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 number like +15551234567');
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM, 00:00 to 24:00');
+const ianaZone = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone such as Asia/Tokyo or America/New_York');
+const contactOutcome = z.enum(['answered', 'voicemail', 'busy', 'no-answer', 'failed', 'canceled']);
+const retryableOutcome = z.enum(['busy', 'no-answer', 'failed', 'voicemail']);
+const contactState = z.enum(['pending', 'dialing', 'calling', 'done']);
+const campaignStatus = z.enum(['draft', 'running', 'paused', 'completed', 'canceled']);
+
+export const placeCallRequestSchema = component(
+  'PlaceCallRequest',
+  z.object({
+    to: z.string().min(3).max(40),
+    from: e164.optional(),
+    agentId: z.string().min(1).max(64),
+    variables: variableMap.optional(),
+    machineDetection: z.boolean().optional(),
+    defaultCountry: countryCode.optional(),
+  }),
+);
+export const placeCallResponseSchema = component('PlaceCallResponse', z.object({ call: callRecordSchema }));
+
+const callingWindowSchema = z.object({
+  start: timeOfDay,
+  end: timeOfDay,
+  days: z.array(z.number().int().min(1).max(7)).min(1).max(7),
+});
+
+export const createCampaignRequestSchema = component(
+  'CreateCampaignRequest',
+  z.object({
+    name: z.string().trim().min(1).max(200),
+    agentId: z.string().min(1).max(64),
+    from: e164.optional(),
+    csv: z.string().min(1).meta({ description: 'The contacts as CSV text: a header line, then one contact per line.' }),
+    phoneColumn: z.string().min(1).max(100).optional(),
+    defaultCountry: countryCode.optional(),
+    callsPerSecond: z.number().min(0.01).max(100).optional(),
+    maxConcurrent: z.number().int().min(1).max(1000).optional(),
+    window: callingWindowSchema.partial().optional(),
+    timezone: ianaZone.optional(),
+    retry: z
+      .object({
+        maxAttempts: z.number().int().min(1).max(20),
+        delayMs: z.number().int().min(0).max(7 * 86_400_000),
+        on: z.array(retryableOutcome),
+      })
+      .partial()
+      .optional(),
+    machineDetection: z.boolean().optional(),
+    ringTimeoutSec: z.number().int().min(5).max(600).optional(),
+    start: z.boolean().optional(),
+  }),
+);
+
+const importReportSchema = z.object({
+  rows: z.number().int(),
+  imported: z.number().int(),
+  rejected: z.number().int(),
+  rejections: z.array(z.object({ line: z.number().int(), value: z.string(), reason: z.string() })),
+  variables: z.array(z.string()),
+  phoneColumn: z.string(),
+  timezoneColumn: z.string().nullable(),
+});
+
+export const campaignRecordSchema = component(
+  'CampaignRecord',
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    agentId: z.string(),
+    from: z.string(),
+    status: campaignStatus,
+    statusReason: z.string().nullable(),
+    callsPerSecond: z.number(),
+    maxConcurrent: z.number().int(),
+    window: callingWindowSchema,
+    timezone: z.string(),
+    retry: z.object({ maxAttempts: z.number().int(), delayMs: z.number().int(), on: z.array(retryableOutcome) }),
+    machineDetection: z.boolean(),
+    ringTimeoutSec: z.number().int(),
+    createdAt: isoTimestamp,
+    startedAt: isoTimestamp.nullable(),
+    finishedAt: isoTimestamp.nullable(),
+    counts: z.object({
+      total: z.number().int(),
+      pending: z.number().int(),
+      inFlight: z.number().int(),
+      done: z.number().int(),
+      outcomes: z.object({
+        answered: z.number().int(),
+        voicemail: z.number().int(),
+        busy: z.number().int(),
+        'no-answer': z.number().int(),
+        failed: z.number().int(),
+        canceled: z.number().int(),
+      }),
+      attempts: z.number().int(),
+    }),
+    importReport: importReportSchema,
+  }),
+);
+export const campaignListSchema = component('CampaignList', z.object({ campaigns: z.array(campaignRecordSchema) }));
+
+export const contactListQuerySchema = z.object({
+  state: contactState.optional(),
+  outcome: contactOutcome.optional(),
+  q: z.string().max(200).optional(),
+  page: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  pageSize: z.coerce.number().int().min(1).max(200).optional(),
+});
+
+export const contactRecordSchema = component(
+  'ContactRecord',
+  z.object({
+    id: z.number().int(),
+    line: z.number().int(),
+    phone: z.string(),
+    timezone: z.string().nullable(),
+    variables: z.record(z.string(), z.string()),
+    state: contactState,
+    outcome: contactOutcome.nullable(),
+    attempts: z.number().int(),
+    nextAttemptAt: isoTimestamp.nullable(),
+    lastError: z.string().nullable(),
+    updatedAt: isoTimestamp,
+    calls: z.array(
+      z.object({
+        callId: z.string(),
+        attempt: z.number().int(),
+        dialedAt: isoTimestamp.nullable(),
+        status: callRecordStatus,
+        twilioStatus: z.string().nullable(),
+        answeredBy: z.string().nullable(),
+        endReason: callEndReason.nullable(),
+        durationMs: z.number().nullable(),
+        error: z.string().nullable(),
+      }),
+    ),
+  }),
+);
+export const contactListSchema = component(
+  'ContactList',
+  z.object({ items: z.array(contactRecordSchema), page: z.number().int(), pageSize: z.number().int(), total: z.number().int() }),
+);
+
 // ── live ────────────────────────────────────────────────────────────────────────────────────────
 
 const callEventBase = { callId: z.string(), callSid: z.string(), atMs: z.number(), at: isoTimestamp };
@@ -394,6 +555,12 @@ export type ContractChecks = [
   Check<Agree<z.input<typeof softphoneCallRequestSchema>, SoftphoneCallRequest>>,
   Check<Agree<z.output<typeof softphoneCallResponseSchema>, SoftphoneCallResponse>>,
   Check<Agree<z.output<typeof apiErrorSchema>, ApiError>>,
+  Check<Agree<z.input<typeof placeCallRequestSchema>, PlaceCallRequest>>,
+  Check<Agree<z.output<typeof placeCallResponseSchema>, PlaceCallResponse>>,
+  Check<Agree<z.input<typeof createCampaignRequestSchema>, CreateCampaignRequest>>,
+  Check<Agree<z.output<typeof campaignRecordSchema>, CampaignRecord>>,
+  Check<Agree<z.output<typeof campaignListSchema>, CampaignList>>,
+  Check<Agree<z.output<typeof contactListSchema>, ContactList>>,
   Check<Describes<z.output<typeof liveMessageSchema>, LiveMessage>>,
   Check<Describes<z.output<typeof callEventSchema>, CallEvent>>,
 ];

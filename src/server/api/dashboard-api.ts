@@ -9,6 +9,7 @@ import type { ApiRoute } from './api-route.js';
 import { agentRoutes } from './agent-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { callRoutes } from './call-routes.js';
+import { campaignRoutes } from './campaign-routes.js';
 import { infoRoutes } from './info-routes.js';
 import { liveRoutes } from './live-routes.js';
 import { openApiRoute } from './openapi.js';
@@ -20,6 +21,7 @@ export function dashboardApiRoutes(deps: DashboardApiDeps): ApiRoute[] {
     ...authRoutes(deps),
     ...infoRoutes(deps),
     ...callRoutes(deps),
+    ...campaignRoutes(deps),
     ...agentRoutes(deps),
     ...softphoneRoutes(deps),
     ...liveRoutes(deps),
