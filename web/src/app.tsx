@@ -11,6 +11,9 @@ import { AgentEditorPage } from './pages/agent-editor-page.js';
 import { AgentsPage } from './pages/agents-page.js';
 import { CallDetailPage } from './pages/call-detail-page.js';
 import { CallsPage } from './pages/calls-page.js';
+import { CampaignDetailPage } from './pages/campaign-detail-page.js';
+import { CampaignNewPage } from './pages/campaign-new-page.js';
+import { CampaignsPage } from './pages/campaigns-page.js';
 import { LivePage } from './pages/live-page.js';
 import { LoginPage } from './pages/login-page.js';
 import { SoftphonePage } from './pages/softphone-page.js';
@@ -42,6 +45,7 @@ function SignedInProviders({ children }: { children: ReactNode }) {
 const NAV: ReadonlyArray<{ to: string; label: MessageKey; testId: string; active: (path: string) => boolean }> = [
   { to: '/', label: 'nav.live', testId: 'nav-live', active: (p) => p === '/' },
   { to: '/calls', label: 'nav.calls', testId: 'nav-calls', active: (p) => p.startsWith('/calls') },
+  { to: '/campaigns', label: 'nav.campaigns', testId: 'nav-campaigns', active: (p) => p.startsWith('/campaigns') },
   { to: '/agents', label: 'nav.agents', testId: 'nav-agents', active: (p) => p.startsWith('/agents') },
   { to: '/softphone', label: 'nav.softphone', testId: 'nav-softphone', active: (p) => p.startsWith('/softphone') },
 ];
@@ -111,6 +115,9 @@ function Routes() {
   if (path === '/' || path === '') return <LivePage />;
   if (path === '/calls' || path === '/calls/') return <CallsPage />;
   if ((params = matchPath('/calls/:id', path))) return <CallDetailPage key={params.id} id={params.id as string} />;
+  if (path === '/campaigns' || path === '/campaigns/') return <CampaignsPage />;
+  if (path === '/campaigns/new') return <CampaignNewPage />;
+  if ((params = matchPath('/campaigns/:id', path))) return <CampaignDetailPage key={params.id} id={params.id as string} />;
   if (path === '/agents' || path === '/agents/') return <AgentsPage />;
   if (path === '/agents/new') return <AgentEditorPage key="new" id={null} />;
   if ((params = matchPath('/agents/:id', path))) return <AgentEditorPage key={params.id} id={params.id as string} />;

@@ -32,10 +32,18 @@ describe('templates', () => {
 });
 
 describe('agents', () => {
-  test('the shipped agents.yaml loads: English receptionist and Japanese counselling line', () => {
+  test('the shipped agents.yaml loads: English receptionist, Japanese counselling line, outbound reminder', () => {
     const registry = loadAgentsFile(new URL('../../../agents.yaml', import.meta.url).pathname);
     const ids = registry.list().map((a) => a.id);
-    assert.deepEqual(ids, ['receptionist', 'onayami']);
+    assert.deepEqual(ids, ['receptionist', 'onayami', 'reminder']);
+    // The outbound sample: voicemail message, phone-menu guidance with send_dtmf, never speaking digits.
+    const reminder = registry.get('reminder');
+    assert.ok(reminder);
+    assert.equal(reminder.answeringMachine.action, 'leave_message');
+    assert.ok(reminder.tools.some((t) => t.type === 'send_dtmf'));
+    assert.match(reminder.instructions, /send_dtmf/);
+    assert.match(reminder.instructions, /Never say the digits/);
+    const outboundVars = { name: 'Aiko', appointmentTime: 'Monday 10:00' };
     assert.equal(registry.defaultAgent.id, 'receptionist');
     const ja = registry.get('onayami');
     assert.ok(ja);
@@ -43,10 +51,16 @@ describe('agents', () => {
     for (const crisis of ['110', '119', '0570-064-556']) assert.ok(ja.instructions.includes(crisis), crisis);
     assert.match(ja.greeting ?? '', /お悩み相談室|lineName/);
     // Every template of every shipped agent renders with the call's built-in variables.
+    // (The outbound agent's with the variables its calls are placed with.)
     for (const agent of registry.list()) {
-      const vars = callVariables(agent, { callSid: 'CA1', direction: 'inbound', callerNumber: '+15550001111', calledNumber: '+15550002222' });
+      const vars = callVariables(
+        agent,
+        { callSid: 'CA1', direction: 'inbound', callerNumber: '+15550001111', calledNumber: '+15550002222' },
+        agent.id === 'reminder' ? outboundVars : {},
+      );
       assert.doesNotThrow(() => renderTemplate(agent.instructions, vars));
       if (agent.greeting) assert.doesNotThrow(() => renderTemplate(agent.greeting as string, vars));
+      if (agent.answeringMachine.message) assert.doesNotThrow(() => renderTemplate(agent.answeringMachine.message as string, vars));
     }
   });
 

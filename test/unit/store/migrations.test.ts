@@ -16,7 +16,7 @@ import {
 import { createPostgresDatabase, testDatabases } from '../../support/databases.js';
 import { quietLog } from './store-fixtures.js';
 
-const TABLES = ['agent_versions', 'agents', 'call_events', 'calls', 'koe_processes', 'login_sessions', 'schema_migrations', 'tool_calls', 'turns'];
+const TABLES = ['agent_versions', 'agents', 'call_events', 'calls', 'campaign_contacts', 'campaigns', 'koe_processes', 'login_sessions', 'schema_migrations', 'tool_calls', 'turns'];
 
 for (const backend of testDatabases()) {
   describe(`migrations on ${backend.name}`, () => {

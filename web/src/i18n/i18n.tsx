@@ -57,6 +57,8 @@ export class Formatters {
   readonly #duration: DurationFormatLike | null;
   readonly #units: Record<'hour' | 'minute' | 'second', Intl.NumberFormat>;
   readonly #list: Intl.ListFormat;
+  readonly #and: Intl.ListFormat;
+  readonly #weekday: Intl.DateTimeFormat;
 
   constructor(readonly language: Language) {
     this.#dateTime = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'medium' });
@@ -71,6 +73,8 @@ export class Formatters {
     const unit = (u: 'hour' | 'minute' | 'second') => new Intl.NumberFormat(language, { style: 'unit', unit: u, unitDisplay: 'narrow' });
     this.#units = { hour: unit('hour'), minute: unit('minute'), second: unit('second') };
     this.#list = new Intl.ListFormat(language, { style: 'narrow', type: 'unit' });
+    this.#and = new Intl.ListFormat(language, { style: 'long', type: 'conjunction' });
+    this.#weekday = new Intl.DateTimeFormat(language, { weekday: 'short', timeZone: 'UTC' });
   }
 
   dateTime(iso: string | null | undefined): string {
@@ -126,6 +130,17 @@ export class Formatters {
     if (hours || minutes) pieces.push(this.#units.minute.format(minutes));
     pieces.push(this.#units.second.format(seconds));
     return this.#list.format(pieces);
+  }
+
+  /** "a, b and c" in the language. */
+  list(items: readonly string[]): string {
+    return this.#and.format(items);
+  }
+
+  /** A short weekday name for an ISO weekday (1 = Monday … 7 = Sunday). */
+  weekday(isoDay: number): string {
+    // 2024-01-01 was a Monday.
+    return this.#weekday.format(new Date(Date.UTC(2024, 0, isoDay)));
   }
 
   /** A running clock, m:ss or h:mm:ss. */

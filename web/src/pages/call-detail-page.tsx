@@ -1,13 +1,14 @@
 // One call: summary, recording, transcript, latency waterfall, tool calls, usage and cost, events.
-// While the call is active the transcript, state, tools and events follow WS /api/live.
+// While the call is active the transcript, state, tools and events follow WS /api/live. An outbound call
+// being dialed has no live feed yet: its record is fetched again until it is answered or ends.
 import { useEffect, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
 import { ApiRequestError } from '../api/api-client.js';
-import type { CallDetail, TokenUsage } from '../api/types.js';
+import type { CallDetail, CampaignRecord, TokenUsage } from '../api/types.js';
 import { eventRowsFromDetail, eventRowsFromLive, timelineFromDetail, toolRows } from '../calls/stored-timeline.js';
 import type { EventRow, ToolCallRow } from '../calls/stored-timeline.js';
 import { AgentStateBadge } from '../components/agent-state-badge.js';
-import { CallOutcome } from '../components/call-outcome.js';
+import { AnsweredBy, CallOutcome, callSidOf } from '../components/call-outcome.js';
 import { JsonBlock } from '../components/json-block.js';
 import { LatencyWaterfall } from '../components/latency-waterfall.js';
 import { CallParties, callElapsedMs } from '../components/live-call-view.js';
@@ -15,6 +16,7 @@ import { EmptyState, ErrorMessage, Loading } from '../components/status.js';
 import { Transcript } from '../components/transcript.js';
 import { useApi } from '../components/use-api.js';
 import { useNow } from '../components/use-now.js';
+import { usePoll } from '../components/use-poll.js';
 import { useI18n } from '../i18n/i18n.js';
 import type { MessageKey } from '../i18n/i18n.js';
 import { turnsOf } from '../live/call-state.js';
@@ -41,6 +43,9 @@ function Fact({ label, children, testId }: { label: string; children: ReactNode;
     </div>
   );
 }
+
+/** How often a call that is dialing (or active without live events here) is fetched again. */
+const DIALING_POLL_MS = 1500;
 
 const USAGE_FIELDS: ReadonlyArray<{ key: keyof TokenUsage; label: MessageKey }> = [
   { key: 'inputTokens', label: 'usage.inputTokens' },
@@ -166,19 +171,34 @@ function EventsTable({ rows }: { rows: EventRow[] }) {
   );
 }
 
+/** The campaign that placed the call, by name once known. */
+function CampaignLink({ id }: { id: string }) {
+  const campaign = useApi<CampaignRecord>(`/api/campaigns/${encodeURIComponent(id)}`);
+  return (
+    <Link to={`/campaigns/${encodeURIComponent(id)}`} data-testid="call-campaign-link">
+      {campaign.data?.name ?? id}
+    </Link>
+  );
+}
+
 export function CallDetailPage({ id }: { id: string }) {
   const { t, fmt } = useI18n();
   const detail = useApi<CallDetail>(`/api/calls/${encodeURIComponent(id)}`);
   const live = useLiveCall(id);
   const data = detail.data;
   const isActive = data?.call.status === 'active' || (live !== null && live.ended === null);
-  const following = live !== null && (data === null || data.call.status === 'active');
+  const following = live !== null && (data === null || data.call.status === 'active' || data.call.status === 'dialing');
   const now = useNow(1000, isActive);
+
+  // Dialing: nothing arrives over the live feed until Twilio opens the media stream, so ask for the record
+  // again until it is active (then the live feed takes over) or ended (busy, no answer, failed …).
+  const stored = data?.call.status;
+  usePoll(stored === 'dialing' || (stored === 'active' && live === null), DIALING_POLL_MS, detail.refresh, detail.data ?? detail.error);
 
   // When the live call ends, fetch the final record (duration, cost, usage, recording).
   // The record is finalized just after call.ended, so ask again (a few times) until it says so.
   const liveEnded = live?.ended !== null && live?.ended !== undefined;
-  const storedActive = data?.call.status === 'active';
+  const storedActive = data?.call.status === 'active' || data?.call.status === 'dialing';
   const { reload } = detail;
   const [finalizeTries, setFinalizeTries] = useState(0);
   useEffect(() => {
@@ -215,14 +235,16 @@ export function CallDetailPage({ id }: { id: string }) {
   if (!data) return <Loading />;
 
   const call = data.call;
+  const callSid = callSidOf(call);
+  const dialing = call.status === 'dialing' && !(following && live);
   const durationMs = call.durationMs ?? (live ? callElapsedMs(live, now) : null);
   const totalMs = durationMs ?? Math.max(0, ...turns.map((turn) => turn.endedAtMs));
   const usage = following && live ? live.usage : call.usage;
 
   return (
-    <div className="page page-wide call-detail" data-testid="call-detail" data-call-id={call.id} data-call-sid={call.callSid} data-status={call.status}>
+    <div className="page page-wide call-detail" data-testid="call-detail" data-call-id={call.id} data-call-sid={callSid ?? ''} data-status={call.status}>
       <nav className="breadcrumbs">
-        <Link to="/calls">{t('nav.calls')}</Link> <span aria-hidden="true">/</span> <span className="mono">{call.callSid}</span>
+        <Link to="/calls">{t('nav.calls')}</Link> <span aria-hidden="true">/</span> <span className="mono">{callSid ?? call.id}</span>
       </nav>
       <div className="page-head">
         <h1>
@@ -234,10 +256,32 @@ export function CallDetailPage({ id }: { id: string }) {
         </div>
       </div>
       {detail.error ? <ErrorMessage error={detail.error} onRetry={detail.reload} /> : null}
+      {dialing ? (
+        <div className="alert alert-warn" role="status" data-testid="call-dialing">
+          <div>
+            <strong>{t('detail.dialing', { to: call.to ?? t('call.unknownNumber') })}</strong>
+            <div className="alert-detail">{t('detail.dialingHint')}</div>
+          </div>
+          <span className="spinner" aria-hidden="true" />
+        </div>
+      ) : null}
+      {call.error ? (
+        <div className="alert alert-error" role="alert" data-testid="call-dial-error">
+          <div>
+            <strong>{t('detail.dialError')}</strong>
+            <div className="alert-detail">{call.error}</div>
+          </div>
+        </div>
+      ) : null}
 
       <section className="card">
         <dl className="facts">
-          <Fact label={t('detail.started')}>{fmt.dateTime(call.startedAt)}</Fact>
+          {call.dialedAt ? (
+            <Fact label={t('detail.dialed')} testId="call-dialed-at">
+              {fmt.dateTime(call.dialedAt)}
+            </Fact>
+          ) : null}
+          {call.status !== 'dialing' || !call.dialedAt ? <Fact label={t('detail.started')}>{fmt.dateTime(call.startedAt)}</Fact> : null}
           <Fact label={t('detail.duration')} testId="call-duration">
             <span className="num">{durationMs === null ? '—' : isActive ? fmt.clock(durationMs) : fmt.duration(durationMs)}</span>
           </Fact>
@@ -255,9 +299,29 @@ export function CallDetailPage({ id }: { id: string }) {
             <span className="num">{fmt.integer(following ? turns.length : call.turnCount)}</span>
           </Fact>
           <Fact label={t('detail.callSid')}>
-            <span className="mono small">{call.callSid}</span>
+            <span className="mono small">{callSid ?? '—'}</span>
           </Fact>
-          {call.twilioStatus ? <Fact label={t('detail.twilioStatus')}>{call.twilioStatus}</Fact> : null}
+          {call.twilioStatus ? (
+            <Fact label={t('detail.twilioStatus')} testId="call-twilio-status">
+              <span className="mono">{call.twilioStatus}</span>
+            </Fact>
+          ) : null}
+          {call.answeredBy ? (
+            <Fact label={t('detail.answeredBy')} testId="call-answered-by">
+              <AnsweredBy value={call.answeredBy} />
+            </Fact>
+          ) : null}
+          {call.campaignId ? (
+            <Fact label={t('detail.campaign')} testId="call-campaign">
+              <CampaignLink id={call.campaignId} />
+              {call.attempt !== null ? (
+                <span className="muted" data-testid="call-attempt" data-attempt={call.attempt}>
+                  {' '}
+                  {t('detail.attempt', { attempt: call.attempt })}
+                </span>
+              ) : null}
+            </Fact>
+          ) : null}
           <Fact label={t('detail.process')}>
             <span className="mono small">{call.processId}</span>
           </Fact>
@@ -287,12 +351,12 @@ export function CallDetailPage({ id }: { id: string }) {
       <div className="detail-grid">
         <Section title={t('detail.transcript')} testId="call-transcript" aside={following ? <span className="pill pill-live">{t('detail.followingLive')}</span> : null}>
           <div className="scroll-panel transcript-panel">
-            <Transcript items={items} live={following && live?.ended === null} emptyText={isActive ? t('transcript.waiting') : t('transcript.empty')} />
+            <Transcript items={items} live={following && live?.ended === null} emptyText={isActive || call.status === 'dialing' ? t('transcript.waiting') : t('transcript.empty')} />
           </div>
         </Section>
         <div className="detail-side">
           <Section title={t('detail.usage')} testId="call-usage-section">
-            <UsageTable usage={usage} costUsd={call.costUsd} live={isActive} />
+            <UsageTable usage={usage} costUsd={call.costUsd} live={isActive || call.status === 'dialing'} />
           </Section>
         </div>
       </div>

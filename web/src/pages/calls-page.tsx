@@ -1,9 +1,11 @@
 // Call history: free-text search, filters and pages, all kept in the URL so back/forward and links work.
+// "Place a call" opens the outbound-call form.
 import { useEffect, useRef, useState } from 'react';
 import { queryString } from '../api/api-client.js';
 import type { AgentList, CallList } from '../api/types.js';
-import { CallOutcome } from '../components/call-outcome.js';
+import { CallOutcome, callSidOf } from '../components/call-outcome.js';
 import { CallParties } from '../components/live-call-view.js';
+import { PlaceCallDialog } from '../components/place-call-dialog.js';
 import { EmptyState, ErrorMessage, Loading } from '../components/status.js';
 import { useApi } from '../components/use-api.js';
 import { useI18n } from '../i18n/i18n.js';
@@ -23,6 +25,7 @@ export function CallsPage() {
   const page = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
   const filtered = Boolean(q || agentId || direction || status);
 
+  const [placing, setPlacing] = useState(false);
   const [search, setSearch] = useState(q);
   useEffect(() => setSearch(q), [q]);
   useEffect(() => {
@@ -58,7 +61,11 @@ export function CallsPage() {
     <div className="page page-wide" data-testid="calls-page">
       <div className="page-head">
         <h1>{t('calls.title')}</h1>
+        <button type="button" className="button button-primary" disabled={!agents.data || agents.data.agents.length === 0} onClick={() => setPlacing(true)} data-testid="place-call-open">
+          {t('placeCall.open')}
+        </button>
       </div>
+      {placing && agents.data ? <PlaceCallDialog agents={agents.data} onClose={() => setPlacing(false)} /> : null}
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()} data-testid="calls-filters">
         <label className="field field-grow">
           <span className="field-label">{t('calls.search')}</span>
@@ -88,6 +95,7 @@ export function CallsPage() {
           <span className="field-label">{t('calls.status')}</span>
           <select value={status} onChange={(e) => setFilter('status', e.target.value)} data-testid="calls-filter-status">
             <option value="">{t('calls.any')}</option>
+            <option value="dialing">{t('status.dialing')}</option>
             <option value="active">{t('status.active')}</option>
             <option value="ended">{t('status.ended')}</option>
             <option value="abandoned">{t('status.abandoned')}</option>
@@ -123,7 +131,7 @@ export function CallsPage() {
               </thead>
               <tbody>
                 {data.items.map((call) => (
-                  <tr key={call.id} className="clickable" data-testid={`call-row-${call.callSid}`} data-call-id={call.id} onClick={() => navigate(`/calls/${encodeURIComponent(call.id)}`)}>
+                  <tr key={call.id} className="clickable" data-testid={`call-row-${callSidOf(call) ?? call.id}`} data-call-id={call.id} onClick={() => navigate(`/calls/${encodeURIComponent(call.id)}`)}>
                     <td className="nowrap">
                       <Link to={`/calls/${encodeURIComponent(call.id)}`} onClick={(e) => e.stopPropagation()} className="row-link">
                         {fmt.dateTime(call.startedAt)}
