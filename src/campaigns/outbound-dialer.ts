@@ -5,6 +5,7 @@
 import type { Agent, AgentRegistry } from '../agents/index.js';
 import { callVariables, renderTemplate, TemplateError } from '../agents/index.js';
 import type { Logger } from '../log/logger.js';
+import type { KoeMetrics } from '../metrics/metrics.js';
 import { backendName } from '../store/cost.js';
 import type { OutboundCallStore } from '../store/outbound-call-store.js';
 import type { CallControl } from '../twilio/index.js';
@@ -76,6 +77,7 @@ export interface OutboundDialerOptions {
   model: () => { url: string; model: string; shape: 'ga' | 'beta' };
   newCallId: () => string;
   log: Logger;
+  metrics: Pick<KoeMetrics, 'outboundDials'>;
 }
 
 export const OUTBOUND_TWIML_PATH = '/twilio/outbound';
@@ -135,6 +137,17 @@ export class OutboundDialer {
   }
 
   async dial(request: DialRequest): Promise<DialedCall> {
+    try {
+      const dialed = await this.#dial(request);
+      this.#opts.metrics.outboundDials.inc({ result: 'placed' });
+      return dialed;
+    } catch (err) {
+      this.#opts.metrics.outboundDials.inc({ result: err instanceof DialError ? err.kind : 'error' });
+      throw err;
+    }
+  }
+
+  async #dial(request: DialRequest): Promise<DialedCall> {
     const { agent, from } = this.prepare(request);
     const callControl = this.#opts.callControl as CallControl;
     const base = (this.#opts.publicUrl as string).replace(/\/+$/, '');

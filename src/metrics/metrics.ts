@@ -21,6 +21,8 @@ export interface KoeMetrics {
   readonly storeWrites: Counter<'outcome'>;
   readonly storeDroppedWrites: Counter<'kind'>;
   readonly storeWriteSeconds: Histogram;
+  /** Outbound calls Koe asked Twilio to place, by result (placed, or why not). */
+  readonly outboundDials: Counter<'result'>;
 }
 
 export function createMetrics(opts: { collectProcessMetrics?: boolean } = {}): KoeMetrics {
@@ -55,6 +57,12 @@ export function createMetrics(opts: { collectProcessMetrics?: boolean } = {}): K
       name: 'koe_store_dropped_writes_total',
       help: 'Call-event writes dropped, by kind: event, usage, tool, turn, call (queue full, shed in that order), shutdown (database still down at close), closed (written after close), invalid',
       labelNames: ['kind'],
+      registers,
+    }),
+    outboundDials: new Counter({
+      name: 'koe_outbound_dials_total',
+      help: 'Outbound calls Koe asked Twilio to place: placed, or retry (429), uncertain (no answer / 5xx), invalid_number, caller_id, auth, refused, not_configured, unknown_agent, template',
+      labelNames: ['result'],
       registers,
     }),
     storeWriteSeconds: new Histogram({

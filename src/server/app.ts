@@ -203,6 +203,7 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
         model: () => callServices.modelDescription,
         newCallId: () => randomUUID(),
         log: log.child({ component: 'outbound' }),
+        metrics,
       })
     : undefined;
   const dispatcher =

@@ -11,6 +11,7 @@ import type { KoeServer } from '../../src/server/app.js';
 import { buildServer } from '../../src/server/app.js';
 import type { AgentCatalog } from '../../src/store/agent-catalog.js';
 import type { Store } from '../../src/store/store.js';
+import { parseStreamTwiml } from '../../src/simulate/place-call.js';
 import { computeSignature } from '../../src/twilio/index.js';
 import type { FakeRealtimeServer, FakeRealtimeServerOptions } from '../fakes/fake-realtime-server.js';
 import { startFakeRealtimeServer } from '../fakes/fake-realtime-server.js';
@@ -199,19 +200,8 @@ export class Harness {
   }
 }
 
-export function parseStreamTwiml(twiml: string): { url: string; parameters: Record<string, string> } {
-  const url = /<Stream[^>]*\surl="([^"]+)"/.exec(twiml)?.[1];
-  if (!url) throw new Error(`no <Stream url> in ${twiml}`);
-  const parameters: Record<string, string> = {};
-  for (const match of twiml.matchAll(/<Parameter name="([^"]*)" value="([^"]*)"\/>/g)) {
-    parameters[unescapeXml(match[1] as string)] = unescapeXml(match[2] as string);
-  }
-  return { url: unescapeXml(url), parameters };
-}
-
-function unescapeXml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-}
+// Koe's <Connect><Stream> answer, read the way the simulator reads it (one parser for tests and tools).
+export { parseStreamTwiml } from '../../src/simulate/place-call.js';
 
 /** μ-law "speech" for the fake VAD: a loud 300 Hz-ish square-ish tone. */
 export function speechLike(ms: number): Buffer {
