@@ -23,7 +23,7 @@ import { RealtimeConnection } from '../realtime/index.js';
 import type { AgentCatalog } from '../store/agent-catalog.js';
 import type { Store } from '../store/store.js';
 import type { CallControl } from '../twilio/index.js';
-import { createTwilioCallControl } from '../twilio/index.js';
+import { createTwilioCallControl, DEFAULT_REST_TIMEOUT_MS } from '../twilio/index.js';
 import { selectDialogue } from '../engine/dialogue/select-dialogue.js';
 import { KoeEngine } from '../engine/engine.js';
 import { speechStageOptions } from '../engine/speech-stages.js';
@@ -123,6 +123,9 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
           accountSid: config.twilio.accountSid,
           authToken: config.twilio.authToken,
           ...(config.twilio.apiBaseUrl ? { apiBaseUrl: config.twilio.apiBaseUrl } : {}),
+          // A call request must end well inside its campaign contact's lease, or another process could take
+          // the contact back and dial it while Twilio is still placing the first call.
+          timeoutMs: Math.min(DEFAULT_REST_TIMEOUT_MS, Math.floor(config.outbound.leaseMs / 2)),
         })
       : undefined);
 
