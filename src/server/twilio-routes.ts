@@ -160,7 +160,12 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
       callLog.error('an outbound call reached a Koe without a database; cannot connect it');
       return sorry();
     }
-    const plan = await deps.outbound.plan(callId);
+    const plan = await deps.outbound.plan(callId).catch((err: unknown) => {
+      // Twilio would play its own "application error"; the callee hears Koe's apology instead.
+      callLog.error({ err: (err as Error).message }, 'cannot read the outbound call record (database down?)');
+      return null;
+    });
+    if (plan === null) return sorry();
     if (!plan || (plan.status !== 'dialing' && plan.status !== 'active')) {
       callLog.error({ status: plan?.status }, 'outbound TwiML requested for an unknown or finished call');
       return sorry();
@@ -200,9 +205,11 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
       callLog.warn({ err: (err as Error).message }, 'could not store the answering-machine verdict');
       return undefined;
     });
-    const agent = call ? deps.agents.get(call.agentId) : undefined;
-    if (call && agent && isMachineAnswer(answeredBy) && call.status !== 'ended') {
-      await actOnMachine(agent, callSid, call.variables, callLog);
+    // Without the record (database down) the call's live session still names its agent.
+    const agentId = call?.agentId ?? deps.callServices.activeCalls.get(callSid)?.info.agentId;
+    const agent = agentId === undefined ? undefined : deps.agents.get(agentId);
+    if (agent && isMachineAnswer(answeredBy) && call?.status !== 'ended') {
+      await actOnMachine(agent, callSid, call?.variables ?? {}, callLog);
     }
     return reply.code(204).send();
   });

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AgentInput } from '../../src/agents/index.js';
 import type { CallDetail, CallRecord, PlaceCallResponse } from '../../src/server/api/api-types.js';
-import { DEFAULT_TEST_AGENT } from '../integration/harness.js';
+import { computeSignature } from '../../src/twilio/index.js';
+import { DEFAULT_TEST_AGENT, TEST_AUTH_TOKEN } from '../integration/harness.js';
 import type { ResponseContext, ResponsePlan } from '../fakes/fake-realtime-server.js';
 import type { CalleeScript } from '../fakes/fake-twilio-network.js';
 import type { DashboardServer } from './dashboard-support.js';
@@ -189,6 +190,32 @@ describe('outbound calls (POST /api/calls) through the fake Twilio network', () 
     assert.deepEqual(list.body.items, [], 'a refused call is recorded as ended (dial_failed), a 429 not at all');
     const failed = await api<{ items: CallRecord[] }>(server.base, 'GET', '/api/calls?endReason=dial_failed', { cookie });
     assert.ok(failed.body.items.some((c) => c.error?.includes('21211')));
+  });
+
+  test('Twilio\'s requests for outbound calls are signed; a call Koe did not place gets an apology, not a stream', async () => {
+    const url = `${server.harness.publicUrl}/twilio/outbound?callId=not-a-call`;
+    const params = { CallSid: `CA${'5'.repeat(32)}`, AccountSid: `AC${'1'.repeat(32)}`, CallStatus: 'in-progress', Direction: 'outbound-api' };
+    const post = (headers: Record<string, string>) =>
+      fetch(`${server.base}/twilio/outbound?callId=not-a-call`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams(params),
+      });
+    assert.equal((await post({})).status, 403);
+    assert.equal((await post({ 'x-twilio-signature': computeSignature(TEST_AUTH_TOKEN, `${url}&x=1`, params) })).status, 403);
+    const answered = await post({ 'x-twilio-signature': computeSignature(TEST_AUTH_TOKEN, url, params) });
+    assert.equal(answered.status, 200);
+    const twiml = await answered.text();
+    assert.match(twiml, /<Say[^>]*>Sorry, this line is not set up correctly/);
+    assert.match(twiml, /<Hangup\/>/);
+    assert.doesNotMatch(twiml, /<Stream/);
+    // A forged status callback cannot touch a record either.
+    const status = await fetch(`${server.base}/twilio/status?callId=x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' },
+      body: new URLSearchParams({ ...params, CallStatus: 'completed' }),
+    });
+    assert.equal(status.status, 403);
   });
 
   test('without Twilio settings, placing a call says what is missing', async () => {
