@@ -36,6 +36,8 @@ const OPEN = 1;
 export const VARIABLE_PARAMETER_PREFIX = 'var_';
 /** Stream parameter naming the call record Koe made when it dialed (outbound calls). */
 export const CALL_ID_PARAMETER = 'callId';
+/** Stream parameter asking for this call to be recorded (`true`), covered by the token like the others. */
+export const RECORD_PARAMETER = 'record';
 const START_TIMEOUT_MS = 10_000;
 const MAX_LOGGED_BAD_MESSAGES = 5;
 
@@ -58,8 +60,11 @@ export interface CallServices {
   /** Live calls by callSid: a newer stream for the same call replaces the older one. */
   activeCalls: Map<string, CallSession>;
   newCallId: () => string;
-  /** Record both sides of every call to `<dir>/<callId>.wav`. */
-  recording?: { dir: string };
+  /**
+   * Recordings go to `<dir>/<callId>.wav`: of every call with `all` (KOE_RECORD_CALLS), else of calls whose
+   * stream parameters ask for it (an outbound call placed with `record`).
+   */
+  recording?: { dir: string; all: boolean };
 }
 
 export function handleTwilioStream(socket: MediaSocket, services: CallServices): void {
@@ -189,7 +194,8 @@ function startSession(
   };
   // The token covers the parameters, so a callId here is one Koe put in its own TwiML.
   const callId = parameters[CALL_ID_PARAMETER] ?? services.newCallId();
-  const recording = services.recording ? CallRecording.tryOpen({ dir: services.recording.dir, callId, log }) : undefined;
+  const record = services.recording !== undefined && (services.recording.all || parameters[RECORD_PARAMETER] === 'true');
+  const recording = record && services.recording ? CallRecording.tryOpen({ dir: services.recording.dir, callId, log }) : undefined;
   const previous = services.activeCalls.get(start.callSid);
   if (previous) {
     log.warn('Twilio opened a new stream for a call already connected; the new stream replaces the old one');

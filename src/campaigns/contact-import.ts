@@ -474,7 +474,7 @@ class PhoneReader {
     if (!international && this.#defaultCallingCode === undefined && NATIONAL_SHAPE.test(raw)) return NO_COUNTRY_CODE;
     const parsed = parsePhoneNumberFromString(raw, this.#options);
     if (parsed === undefined) {
-      // libphonenumber reads no letters but an extension's ("ext. 12"), and that number parsed.
+      // Letters other than an extension marker (those cells parse) make it text, whatever else is wrong.
       if (LETTER.test(raw)) return 'not a phone number';
       // Why it could not be parsed: validatePhoneNumberLength returns libphonenumber's ParseError code.
       switch (validatePhoneNumberLength(raw, this.#options)) {

@@ -57,6 +57,8 @@ export interface DialRequest {
   machineDetection?: boolean | undefined;
   /** Default 30 s. */
   ringTimeoutSec?: number;
+  /** Record this call (KOE_RECORD_CALLS records every call anyway). */
+  record?: boolean | undefined;
   campaign?: { campaignId: string; contactId: number; attempt: number };
 }
 
@@ -164,6 +166,7 @@ export class OutboundDialer {
       apiShape: model.shape,
       variables: request.variables ?? {},
       processId: this.#opts.processId,
+      record: request.record ?? false,
       ...(request.campaign ? { campaign: request.campaign } : {}),
     });
     const detect = request.machineDetection ?? agent.answeringMachine.detect;

@@ -18,7 +18,7 @@ import {
 
 const COMMAND = 'koe call';
 
-export const CALL_HELP = `Usage: koe call <to> --agent ID [--from E164] [--var NAME=VALUE]... [--amd] [--country CC] [--wait]
+export const CALL_HELP = `Usage: koe call <to> --agent ID [--from E164] [--var NAME=VALUE]... [--amd] [--record] [--country CC] [--wait]
 
 Places an outbound call through a running Koe (Twilio must be configured there) and prints the call's id,
 status and dashboard page.
@@ -28,6 +28,7 @@ status and dashboard page.
   --from E164       caller ID (default: the agent's first phone number, else TWILIO_CALLER_ID)
   --var NAME=VALUE  a template variable for this call; repeat for more
   --amd             detect answering machines (default: the agent's answeringMachine setting)
+  --record          record the call (both sides, as heard) even when KOE_RECORD_CALLS is off
   --country CC      ISO country (JP, US …) for numbers written without + (default: KOE_DEFAULT_COUNTRY)
   --wait            follow the call until it ends (status changes, then the transcript); exits 1 if the
                     call could not be placed or was abandoned
@@ -59,6 +60,7 @@ export function parseCallArguments(argv: string[]): CallArguments | undefined {
       from: { type: 'string' },
       var: { type: 'string', multiple: true },
       amd: { type: 'boolean' },
+      record: { type: 'boolean' },
       country: { type: 'string' },
       wait: { type: 'boolean' },
       ...CONNECTION_OPTIONS,
@@ -74,6 +76,7 @@ export function parseCallArguments(argv: string[]): CallArguments | undefined {
   if (values.from !== undefined) request.from = values.from;
   if (values.var) request.variables = parseVariables(values.var, COMMAND);
   if (values.amd) request.machineDetection = true;
+  if (values.record) request.record = true;
   if (values.country !== undefined) request.defaultCountry = parseCountry(values.country, COMMAND);
   return { request, wait: values.wait === true, url: values.url, password: values.password };
 }

@@ -183,7 +183,8 @@ export async function buildServer(opts: KoeServerOptions): Promise<KoeServer> {
     onEvent: hub.publish,
     activeCalls,
     newCallId: () => randomUUID(),
-    ...(config.recording.enabled ? { recording: { dir: config.recording.dir } } : {}),
+    // Every call with KOE_RECORD_CALLS; otherwise only calls placed with `record`.
+    recording: { dir: config.recording.dir, all: config.recording.enabled },
   };
 
   registerTwilioRoutes(app, {

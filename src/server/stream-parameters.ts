@@ -4,7 +4,7 @@
 import type { Agent } from '../agents/index.js';
 import { callVariables, renderTemplate } from '../agents/index.js';
 import type { CallDirection } from '../call/call-events.js';
-import { CALL_ID_PARAMETER, VARIABLE_PARAMETER_PREFIX } from '../call/twilio-stream-handler.js';
+import { CALL_ID_PARAMETER, RECORD_PARAMETER, VARIABLE_PARAMETER_PREFIX } from '../call/twilio-stream-handler.js';
 import { mintStreamToken, STREAM_TOKEN_PARAMETER } from '../twilio/index.js';
 
 export interface StreamCall {
@@ -17,6 +17,8 @@ export interface StreamCall {
   variables?: Readonly<Record<string, string>>;
   /** Koe's id of the call record made before the stream (outbound calls); covered by the token. */
   callId?: string;
+  /** Record this call even when KOE_RECORD_CALLS is off. */
+  record?: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export interface StreamCall {
 export function streamParameters(call: StreamCall, token: { secret: string; ttlMs: number }): Record<string, string> {
   const parameters: Record<string, string> = { direction: call.direction };
   if (call.callId) parameters[CALL_ID_PARAMETER] = call.callId;
+  if (call.record) parameters[RECORD_PARAMETER] = 'true';
   if (call.callerNumber) parameters.callerNumber = call.callerNumber;
   if (call.calledNumber) parameters.calledNumber = call.calledNumber;
   for (const [name, value] of Object.entries(call.variables ?? {})) parameters[`${VARIABLE_PARAMETER_PREFIX}${name}`] = value;

@@ -178,7 +178,7 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
     let parameters: Record<string, string>;
     try {
       parameters = streamParameters(
-        { agent, callSid, direction: 'outbound', callerNumber: plan.from, calledNumber: plan.to, variables: plan.variables, callId: plan.id },
+        { agent, callSid, direction: 'outbound', callerNumber: plan.from, calledNumber: plan.to, variables: plan.variables, callId: plan.id, record: plan.record },
         { secret: config.streamSecret, ttlMs: config.streamTokenTtlMs },
       );
     } catch (err) {

@@ -27,6 +27,8 @@ export interface NewOutboundCall {
   apiShape: 'ga' | 'beta';
   variables: Record<string, string>;
   processId: string;
+  /** Record this call (KOE_RECORD_CALLS records every call anyway). */
+  record?: boolean;
   campaign?: { campaignId: string; contactId: number; attempt: number };
 }
 
@@ -39,6 +41,8 @@ export interface OutboundCallPlan {
   to: string;
   agentId: string;
   variables: Record<string, string>;
+  /** Recording asked for when the call was placed. */
+  record: boolean;
 }
 
 export interface TwilioStatusUpdate {
@@ -112,8 +116,8 @@ export function createOutboundCallStore(db: Database): OutboundCallStore {
     async createDialing(call) {
       await db.query(
         `INSERT INTO calls (id, call_sid, direction, from_number, to_number, agent_id, agent_version, backend, model, api_shape,
-                            status, started_at, dialed_at, variables, process_id, campaign_id, contact_id, attempt)
-         VALUES ($1, NULL, 'outbound', $2, $3, $4, $5, $6, $7, $8, 'dialing', now(), now(), $9::jsonb, $10, $11, $12, $13)
+                            status, started_at, dialed_at, variables, process_id, campaign_id, contact_id, attempt, has_recording)
+         VALUES ($1, NULL, 'outbound', $2, $3, $4, $5, $6, $7, $8, 'dialing', now(), now(), $9::jsonb, $10, $11, $12, $13, $14)
          ON CONFLICT (id) DO NOTHING`,
         [
           call.id,
@@ -129,6 +133,8 @@ export function createOutboundCallStore(db: Database): OutboundCallStore {
           call.campaign?.campaignId ?? null,
           call.campaign?.contactId ?? null,
           call.campaign?.attempt ?? null,
+          // While dialing: whether a recording was asked for; the stream's start sets what happened.
+          call.record ?? false,
         ],
       );
     },
@@ -139,7 +145,7 @@ export function createOutboundCallStore(db: Database): OutboundCallStore {
 
     async setDialFailed(id, error) {
       await db.query(
-        `UPDATE calls SET status = 'ended', end_reason = 'dial_failed', ended_at = now(), error = $2
+        `UPDATE calls SET status = 'ended', end_reason = 'dial_failed', ended_at = now(), error = $2, has_recording = false
          WHERE id = $1 AND status = 'dialing'`,
         [id, error.slice(0, 1000)],
       );
@@ -158,8 +164,9 @@ export function createOutboundCallStore(db: Database): OutboundCallStore {
         to_number: string;
         agent_id: string;
         variables: Record<string, string> | null;
+        has_recording: boolean;
       }>(
-        `SELECT id, call_sid, status, from_number, to_number, agent_id, variables FROM calls WHERE id = $1 AND direction = 'outbound'`,
+        `SELECT id, call_sid, status, from_number, to_number, agent_id, variables, has_recording FROM calls WHERE id = $1 AND direction = 'outbound'`,
         [id],
       );
       const row = rows[0];
@@ -172,6 +179,7 @@ export function createOutboundCallStore(db: Database): OutboundCallStore {
         to: row.to_number,
         agentId: row.agent_id,
         variables: row.variables ?? {},
+        record: row.has_recording,
       };
     },
 
@@ -190,7 +198,9 @@ export function createOutboundCallStore(db: Database): OutboundCallStore {
                           THEN coalesce(error, 'SIP ' || $6::integer) ELSE error END,
              status = CASE WHEN $8 AND status = 'dialing' THEN 'ended' ELSE status END,
              end_reason = CASE WHEN $8 AND status = 'dialing' THEN $9 ELSE end_reason END,
-             ended_at = CASE WHEN $8 AND status = 'dialing' THEN now() ELSE ended_at END
+             ended_at = CASE WHEN $8 AND status = 'dialing' THEN now() ELSE ended_at END,
+             -- Never connected: nothing was recorded, whatever was asked.
+             has_recording = CASE WHEN $8 AND status = 'dialing' THEN false ELSE has_recording END
            WHERE ${BY_ID_OR_SID}
              AND (twilio_sequence IS NULL OR $4::integer IS NULL OR twilio_sequence < $4::integer)
              -- A terminal status is final: a late 'ringing' never replaces 'completed'.

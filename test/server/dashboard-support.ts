@@ -63,7 +63,7 @@ export async function startDashboardServer(opts: DashboardServerOptions = {}): P
     store,
     catalog,
     processId,
-    env: { KOE_ADMIN_PASSWORD: ADMIN_PASSWORD, KOE_DATA_DIR: recordingsDir, ...opts.env },
+    env: { KOE_ADMIN_PASSWORD: ADMIN_PASSWORD, KOE_DATA_DIR: recordingsDir, KOE_RECORDINGS_DIR: recordingsDir, ...opts.env },
   });
   return {
     harness,

@@ -75,7 +75,7 @@ describe('outbound calls (POST /api/calls) through the fake Twilio network', () 
   test('a call is placed, answered, talked and stored from dialing to its end', async () => {
     const placed = await api<PlaceCallResponse>(server.base, 'POST', '/api/calls', {
       cookie,
-      body: { to: '(415) 555-0001', defaultCountry: 'US', agentId: 'sales', variables: { name: 'Aiko', product: 'teeth whitening' } },
+      body: { to: '(415) 555-0001', defaultCountry: 'US', agentId: 'sales', variables: { name: 'Aiko', product: 'teeth whitening' }, record: true },
     });
     assert.equal(placed.status, 201, JSON.stringify(placed.body));
     const { call } = placed.body;
@@ -92,6 +92,11 @@ describe('outbound calls (POST /api/calls) through the fake Twilio network', () 
     assert.deepEqual(ended.call.variables, { name: 'Aiko', product: 'teeth whitening' });
     const greeting = ended.turns.find((t) => t.source === 'greeting');
     assert.equal(greeting?.text, 'Hello Aiko, this is Koe Test.');
+    // Recorded because the request asked (KOE_RECORD_CALLS is off here).
+    assert.equal(ended.call.hasRecording, true);
+    const recording = await fetch(`${server.base}/api/calls/${call.id}/recording`, { headers: { cookie } });
+    assert.equal(recording.status, 200);
+    assert.ok((await recording.arrayBuffer()).byteLength > 44 + 2 * 8000, 'more than half a second of stereo 8 kHz audio');
 
     const fake = network().calls.get(call.callSid as string);
     assert.ok(fake);

@@ -313,6 +313,7 @@ export const placeCallRequestSchema = component(
     variables: variableMap.optional(),
     machineDetection: z.boolean().optional(),
     defaultCountry: countryCode.optional(),
+    record: z.boolean().optional(),
   }),
 );
 export const placeCallResponseSchema = component('PlaceCallResponse', z.object({ call: callRecordSchema }));

@@ -98,6 +98,8 @@ export interface PlaceCallRequest {
   machineDetection?: boolean;
   /** ISO 3166 country (JP, US …) for numbers written without +; default KOE_DEFAULT_COUNTRY. */
   defaultCountry?: string;
+  /** Record this call (both sides, as heard) even when KOE_RECORD_CALLS is off. */
+  record?: boolean;
 }
 export interface PlaceCallResponse {
   call: CallRecord;

@@ -62,6 +62,7 @@ export function callRoutes(deps: DashboardApiDeps): ApiRoute[] {
             agentId: body.agentId,
             variables: body.variables ?? {},
             machineDetection: body.machineDetection,
+            record: body.record,
           });
           const call = (await calls.get(dialed.callId))?.call;
           if (!call) throw new Error(`call ${dialed.callId} vanished after it was placed`);

@@ -65,6 +65,7 @@ export function PlaceCallDialog({ agents, onClose }: { agents: AgentList; onClos
   const [from, setFrom] = useState('');
   const [country, setCountry] = useState('');
   const [machineDetection, setMachineDetection] = useState(() => agent?.definition.answeringMachine?.detect ?? false);
+  const [record, setRecord] = useState(false);
   const [rows, setRows] = useState<VariableRow[]>([]);
   const [showProblems, setShowProblems] = useState(false);
   const [submitting, setSubmitting] = useState(false);
@@ -106,6 +107,7 @@ export function PlaceCallDialog({ agents, onClose }: { agents: AgentList; onClos
       to: to.trim(),
       agentId,
       machineDetection,
+      ...(record ? { record } : {}),
       variables: Object.fromEntries(rows.filter((r) => r.name.trim() !== '').map((r) => [r.name.trim(), r.value])),
     };
     if (from.trim() !== '') body.from = from.trim();
@@ -181,6 +183,10 @@ export function PlaceCallDialog({ agents, onClose }: { agents: AgentList; onClos
             {t('placeCall.amd')}
           </label>
           <p className="field-hint">{t('placeCall.amdHint')}</p>
+          <label className="check">
+            <input type="checkbox" checked={record} onChange={(e) => setRecord(e.target.checked)} data-testid="place-call-record" />
+            {t('placeCall.record')}
+          </label>
 
           <fieldset className="plain-fieldset" data-testid="place-call-variables">
             <legend className="field-label">{t('placeCall.variables')}</legend>

@@ -167,6 +167,7 @@ export const en = {
   'placeCall.countryHint': 'For numbers written without +: an ISO code such as JP or US. Empty: KOE_DEFAULT_COUNTRY.',
   'placeCall.amd': 'Detect answering machines',
   'placeCall.amdHint': 'On a machine the agent hangs up or leaves its message, as the agent is set up.',
+  'placeCall.record': 'Record this call (both sides, as heard)',
   'placeCall.variables': 'Variables for this call',
   'placeCall.variablesHint': 'Values filled into the agent’s templates. The names the agent needs are listed already.',
   'placeCall.variableValue': 'value',

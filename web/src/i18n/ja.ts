@@ -168,6 +168,7 @@ export const ja: Record<MessageKey, string> = {
   'placeCall.countryHint': '+ なしで書いた番号の国。JP や US などの ISO コード。空欄の場合は KOE_DEFAULT_COUNTRY。',
   'placeCall.amd': '留守番電話を検出する',
   'placeCall.amdHint': '留守番電話だった場合は、エージェントの設定どおり切断するかメッセージを残します。',
+  'placeCall.record': 'この通話を録音する(双方・聞こえたとおり)',
   'placeCall.variables': 'この通話の変数',
   'placeCall.variablesHint': 'エージェントのテンプレートに入れる値。エージェントに必要な変数名はあらかじめ並べてあります。',
   'placeCall.variableValue': '値',
