@@ -16,6 +16,7 @@ import {
 import type { CallDirection, CallEventListener } from './call-events.js';
 import { CallRecording, recordedTwilioSink } from './call-recording.js';
 import { CallSession } from './call-session.js';
+import { CALL_ID_PARAMETER, RECORD_PARAMETER, VARIABLE_PARAMETER_PREFIX } from './stream-parameter-names.js';
 import type { TwilioMediaSink } from './call-session.js';
 import type { ModelConnector } from './model-link.js';
 
@@ -32,12 +33,7 @@ export interface MediaSocket {
 }
 
 const OPEN = 1;
-/** Prefix of stream parameters that are template variables given for this call. */
-export const VARIABLE_PARAMETER_PREFIX = 'var_';
-/** Stream parameter naming the call record Koe made when it dialed (outbound calls). */
-export const CALL_ID_PARAMETER = 'callId';
-/** Stream parameter asking for this call to be recorded (`true`), covered by the token like the others. */
-export const RECORD_PARAMETER = 'record';
+export { CALL_ID_PARAMETER, maxVariableChars, RECORD_PARAMETER, VARIABLE_PARAMETER_PREFIX } from './stream-parameter-names.js';
 const START_TIMEOUT_MS = 10_000;
 const MAX_LOGGED_BAD_MESSAGES = 5;
 

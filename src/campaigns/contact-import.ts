@@ -3,12 +3,14 @@
 // be a template variable, too many rows …) throw ContactImportError listing all of them at once; problems with
 // a row reject that row only. rows === imported + rejected: nothing is dropped silently.
 //
-// Phone numbers: libphonenumber-js with the `max` metadata. `min` (the package default) only checks a number's
-// length for its country, so it accepts e.g. "+81 90-1234-567" (a mobile number one digit short) and
-// "00 81 90-1234-5678" read as a Japanese national number; `max` checks the numbering plan. Measured on this
-// 2-core machine (Node 20), 100,000 mixed JP/US numbers from bench/contact-csv.ts: `max` 785 ms, `min` 715 ms
-// for parse + isValid (`max` rejected 472 numbers `min` accepted, all of them really invalid); the whole import
-// of 100,000 rows × 4 columns takes about 1.2 s with `max`, well under the 3 s budget. So `max`.
+// Phone numbers: libphonenumber-js with the `max` metadata. `min` (the package default) checks little more
+// than a number's length for its country, so it accepts e.g. "+81 90-1234-567" (a mobile number one digit
+// short) and "00 81 90-1234-5678" with JP as default (read as a 16-digit Japanese number); `max` checks the
+// numbering plan. Measured on this 2-core machine (AMD EPYC, Node 20, quiet), the 100,000 mixed JP/US numbers
+// of bench/contact-csv.ts, parse + isValid, best of 3: `max` 833 ms, `min` 765 ms (+9 %); `max` called 468
+// numbers invalid that `min` accepted, all of them really invalid. The whole import of those 100,000 rows ×
+// 4 columns takes 1.18-1.19 s with `max` (cold and warm; bench/contact-import.ts), well under the ~3 s
+// budget. So `max`.
 //
 // Line numbers are computed here, not taken from csv-parse: its `info.lines` is the line a record ENDS on,
 // and it counts a CRLF inside a quoted field as two lines, so every later line number in a Windows file
@@ -23,6 +25,7 @@ import {
   validatePhoneNumberLength,
 } from 'libphonenumber-js/max';
 import type { ImportRejection, ImportReport } from '../store/records.js';
+import { maxVariableChars } from '../call/stream-parameter-names.js';
 
 export interface ParsedContact {
   /** Line in the CSV file where the contact's record starts (1 = the header line). */
@@ -188,8 +191,17 @@ function importRows(
     }
     firstLineOf.set(phone.e164, start);
     const variables: Record<string, string> = {};
+    let tooLong: string | undefined;
     for (let v = 0; v < variableIndexes.length; v++) {
-      variables[variableNames[v] as string] = (record[variableIndexes[v] as number] as string).trim();
+      const name = variableNames[v] as string;
+      const value = (record[variableIndexes[v] as number] as string).trim();
+      if (value.length > maxVariableChars(name)) tooLong ??= `${name} is ${value.length} characters; a call carries at most ${maxVariableChars(name)}`;
+      variables[name] = value;
+    }
+    if (tooLong !== undefined) {
+      firstLineOf.delete(phone.e164);
+      reject(start, rawPhone, tooLong);
+      continue;
     }
     contacts.push({ line: start, phone: phone.e164, timezone, variables });
   }
@@ -200,9 +212,9 @@ function importRows(
  * Runs fn with Error.stackTraceLimit = 0. csv-parse builds an error object for every record whose cell count
  * differs from the first record's (with relax_column_count too), and libphonenumber throws and catches one
  * for every cell it cannot parse; capturing their stack traces was half the time of a file full of such rows
- * (100,000 rows ending in an extra comma: 3.5 s → 1.5 s). fn is synchronous, so no other code runs while
- * the limit is 0. Nothing inside is expected to throw except csv-parse's CsvError, which callers turn into a
- * ContactImportError outside.
+ * (csv-parse alone on 100,000 rows ending in an extra comma: 3.5 s → 1.5 s). fn is synchronous, so no other
+ * code runs while the limit is 0. Nothing inside is expected to throw except csv-parse's CsvError, which
+ * callers turn into a ContactImportError outside.
  */
 function withoutStackTraces<T>(fn: () => T): T {
   const limit = Error.stackTraceLimit;

@@ -4,6 +4,7 @@
 // dispatcher) know whether to retry, give up on the number, or stop and tell a person.
 import type { Agent, AgentRegistry } from '../agents/index.js';
 import { callVariables, renderTemplate, TemplateError } from '../agents/index.js';
+import { maxVariableChars } from '../call/stream-parameter-names.js';
 import type { Logger } from '../log/logger.js';
 import type { KoeMetrics } from '../metrics/metrics.js';
 import { backendName } from '../store/cost.js';
@@ -120,6 +121,9 @@ export class OutboundDialer {
     // The same values the stream will fill the templates with; the SID is not known yet.
     const variables = callVariables(agent, { callSid: 'CA-pending', direction: 'outbound', callerNumber: from, calledNumber: request.to }, request.variables);
     const problems: string[] = [];
+    for (const [name, value] of Object.entries(request.variables ?? {})) {
+      if (value.length > maxVariableChars(name)) problems.push(`variables.${name}: ${value.length} characters; a call carries at most ${maxVariableChars(name)}`);
+    }
     const templates: Array<[string, string | undefined]> = [
       ['instructions', agent.instructions],
       ['greeting', agent.greeting],

@@ -1,8 +1,11 @@
 // A small pool of worker threads, each owning one heavy native or wasm instance (a pocketsphinx decoder,
 // a Flite module). Work that blocks for tens or hundreds of milliseconds runs there instead of on the
 // event loop that carries live calls. A worker that dies is replaced; its in-flight task fails as retryable.
-import { Worker, parentPort, workerData, type TransferListItem } from 'node:worker_threads';
+import { parentPort, workerData, type TransferListItem, type Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../workers/module-worker.js';
 import { StageError, stageErrorData, stageErrorFromData, type StageErrorData } from './stage.js';
+
+export { workerEntry } from '../workers/module-worker.js';
 
 export interface WorkerPoolOptions {
   /** Appears in error messages: "pocketsphinx worker …". */
@@ -43,25 +46,7 @@ interface Slot<Req, Res> {
   task: Task<Req, Res> | undefined;
 }
 
-/**
- * The URL of a worker module next to `baseUrl` (pass `import.meta.url`). It keeps the caller's extension,
- * so the same code runs from TypeScript sources (tests, tsx) and from the compiled `dist/`.
- */
-export function workerEntry(baseUrl: string, stem: string): URL {
-  const extension = baseUrl.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./${stem}${extension}`, baseUrl);
-}
-
 const SHUTDOWN_GRACE_MS = 2_000;
-
-function spawn(entry: URL, data: unknown): Worker {
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: data });
-  // Node 20 does not apply `--import tsx` to a worker's entry module, so a worker started from
-  // TypeScript sources registers tsx's loader itself before importing its entry.
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
-}
 
 export class WorkerPool<Req, Res> {
   readonly #options: Required<Omit<WorkerPoolOptions, 'workerData'>> & { workerData: unknown };
@@ -208,7 +193,7 @@ export class WorkerPool<Req, Res> {
 
   #startSlot(slot: Slot<Req, Res>): Promise<void> {
     slot.state = 'starting';
-    const worker = spawn(this.#options.entry, this.#options.workerData);
+    const worker = startModuleWorker(this.#options.entry, this.#options.workerData);
     slot.worker = worker;
     return new Promise<void>((resolve, reject) => {
       let ready = false;

@@ -186,8 +186,16 @@ export function registerTwilioRoutes(app: FastifyInstance, deps: TwilioRouteDeps
       callLog.error({ missing: err.missing }, `cannot connect the outbound call: ${err.message}`);
       return reply.type('text/xml').send(sayAndHangupTwiml({ text: SORRY_TEXT, language: agent.language }));
     }
+    let twiml: string;
+    try {
+      twiml = connectStreamTwiml({ streamUrl: `${toWebSocketUrl(baseUrl(request))}${STREAM_PATH}`, parameters });
+    } catch (err) {
+      // Checked when the call was placed; a record written by an older Koe could still break Twilio's limits.
+      callLog.error({ err: (err as Error).message }, 'cannot connect the outbound call');
+      return sorry();
+    }
     callLog.info({ direction: 'outbound', agentId: agent.id }, 'outbound call answered; connecting the stream');
-    return reply.type('text/xml').send(connectStreamTwiml({ streamUrl: `${toWebSocketUrl(baseUrl(request))}${STREAM_PATH}`, parameters }));
+    return reply.type('text/xml').send(twiml);
   });
 
   // Asynchronous answering-machine detection: the verdict arrives while the stream already runs.

@@ -6,7 +6,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker, workerEntry } from '../workers/module-worker.js';
 import type { Logger } from '../log/logger.js';
 import type { Database, QueryResult } from './store.js';
 import { checkChannel, checkNotifyPayload, DatabaseUnavailableError, StoreDatabaseError } from './database-errors.js';
@@ -202,18 +203,9 @@ class PgliteDatabase implements Database {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/**
- * The worker module beside this file, keeping this file's extension so the same code runs from the
- * TypeScript sources (tests, tsx) and from dist/. Node 20 does not apply `--import tsx` to a worker's
- * entry, so under TypeScript the worker registers tsx itself before importing its entry.
- */
+/** The worker module beside this file (see workers/module-worker.ts for running from sources or dist/). */
 function spawnWorker(data: PgliteWorkerData): Worker {
-  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const entry = new URL(`./pglite-worker${extension}`, import.meta.url);
-  if (extension === '.js') return new Worker(entry, { workerData: data });
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
+  return startModuleWorker(workerEntry(import.meta.url, 'pglite-worker'), data);
 }
 
 /**

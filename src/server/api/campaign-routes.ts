@@ -2,7 +2,8 @@
 // line numbers), start / pause / resume / cancel, progress, contacts with their calls, and a CSV export.
 import { callVariables, renderTemplate, TemplateError } from '../../agents/index.js';
 import type { Agent } from '../../agents/index.js';
-import { ContactImportError, parseContactsCsv } from '../../campaigns/contact-import.js';
+import { ContactImportError } from '../../campaigns/contact-import.js';
+import { parseContactsCsvOffThread } from '../../campaigns/contact-import-off-thread.js';
 import type { OutboundDialer } from '../../campaigns/outbound-dialer.js';
 import { CampaignStateError, type CampaignAction, type ExportedContact } from '../../store/campaign-store.js';
 import type { CampaignSettings, ImportReport } from '../../store/records.js';
@@ -102,9 +103,9 @@ export function campaignRoutes(deps: DashboardApiDeps & { dialer: OutboundDialer
         if (body.start) requireDialer();
 
         const startedMs = performance.now();
-        let parsed: ReturnType<typeof parseContactsCsv>;
+        let parsed: Awaited<ReturnType<typeof parseContactsCsvOffThread>>;
         try {
-          parsed = parseContactsCsv(body.csv, {
+          parsed = await parseContactsCsvOffThread(body.csv, {
             ...(body.phoneColumn ? { phoneColumn: body.phoneColumn } : {}),
             ...((body.defaultCountry ?? config.outbound.defaultCountry) ? { defaultCountry: body.defaultCountry ?? config.outbound.defaultCountry } : {}),
           });
