@@ -334,7 +334,8 @@ function resolveColumns(header: string[], phoneColumn: string | undefined, probl
       problems.push(`the phone column ${quoted(phoneColumn)} is not in the header (${header.slice(0, 30).map(quoted).join(', ')})`);
     }
   } else {
-    phoneIndex = lower.findIndex((name) => PHONE_HEADERS.includes(name));
+    // "Phone Number" and "phone-number" as spreadsheets write them.
+    phoneIndex = lower.findIndex((name) => PHONE_HEADERS.includes(name.replace(/[\s-]+/g, '_')));
     if (phoneIndex === -1) {
       problems.push(
         `no phone column: the header has ${header.slice(0, 30).map(quoted).join(', ')}${header.length > 30 ? ' …' : ''}; ` +

@@ -456,3 +456,9 @@ test('parsed in a worker thread: the same result, and the same ContactImportErro
   assert.deepEqual(await parseContactsCsvOffThread(csv), parseContactsCsv(csv));
   await assert.rejects(parseContactsCsvOffThread('name\nAiko\n'), (err: unknown) => err instanceof ContactImportError && err.problems.length === 1);
 });
+
+test('the phone column may be written as spreadsheets write it: "Phone Number"', () => {
+  const { contacts, report } = parseContactsCsv('Phone Number,name\n+14155550001,Aiko\n');
+  assert.equal(report.phoneColumn, 'Phone Number');
+  assert.equal(contacts[0]?.phone, '+14155550001');
+});
