@@ -192,7 +192,7 @@ export class OutboundDialer {
             }
           : {}),
       });
-      await this.#opts.outbound.setDialed(callId, created.sid);
+      await this.#opts.outbound.setDialed(callId, created.sid, created.status);
       this.#opts.log.info({ callId, callSid: created.sid, agentId: agent.id, campaignId: request.campaign?.campaignId }, 'outbound call placed');
       return { callId, callSid: created.sid };
     } catch (err) {

@@ -67,8 +67,8 @@ export interface StatusUpdateResult {
 export interface OutboundCallStore {
   /** Creates the `dialing` record before Twilio is asked to place the call. */
   createDialing(call: NewOutboundCall): Promise<void>;
-  /** Twilio accepted the call. */
-  setDialed(id: string, callSid: string): Promise<void>;
+  /** Twilio accepted the call; `status` is what it answered (`queued`) unless a callback already told more. */
+  setDialed(id: string, callSid: string, status?: string): Promise<void>;
   /** Twilio refused the call (or it could not be asked): the record ends as `dial_failed`. */
   setDialFailed(id: string, error: string): Promise<void>;
   /** Removes a record Twilio never processed (429): nothing happened, nothing to keep. */
@@ -139,8 +139,8 @@ export function createOutboundCallStore(db: Database): OutboundCallStore {
       );
     },
 
-    async setDialed(id, callSid) {
-      await db.query('UPDATE calls SET call_sid = $2 WHERE id = $1', [id, callSid]);
+    async setDialed(id, callSid, status) {
+      await db.query('UPDATE calls SET call_sid = $2, twilio_status = coalesce(twilio_status, $3) WHERE id = $1', [id, callSid, status ?? null]);
     },
 
     async setDialFailed(id, error) {
