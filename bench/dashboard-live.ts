@@ -33,7 +33,7 @@
 // the same figure with one call before the load; caller frames sent vs audio the model received (lost);
 // Koe's event-loop delay; CPU of Koe, Chromium, PostgreSQL (--postgres) and this process (which plays N
 // callers and the model) over the window, and of everything else on the machine (a noisy run is flagged).
-import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +48,7 @@ import { PhoneCaller } from '../test/support/place-call.js';
 import { speechLike, startScriptedModel } from '../test/support/scripted-model.js';
 import type { TestPostgres } from '../scripts/postgres-for-tests.mjs';
 import { startPostgres } from '../scripts/postgres-for-tests.mjs';
-import { machineCpuSeconds, machineInfo, processCpuSeconds, processMemory } from './proc-stats.js';
+import { descendantPids, machineCpuSeconds, machineInfo, postmasterPid, processCpuSeconds, processMemory } from './proc-stats.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SPEECH_MS = 1000;
@@ -282,47 +282,6 @@ async function runCaller(caller: PhoneCaller, opts: { untilMs: number; periodMs:
 interface ProcessCpu {
   pid: number;
   cpuSeconds: number | undefined;
-}
-
-/** Every process below `root` (Chromium's browser, GPU, network and renderer processes under this one). */
-function descendantPids(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(name));
-      children.set(ppid, list);
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number): void => {
-    for (const child of children.get(pid) ?? []) {
-      out.push(child);
-      walk(child);
-    }
-  };
-  walk(root);
-  return out;
-}
-
-/** The PostgreSQL server listening on `port` on this machine (postmaster), if any. */
-function postmasterPid(port: number): number | undefined {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      const p = argv.indexOf('-p');
-      if ((argv[0] ?? '').endsWith('postgres') && p > 0 && argv[p + 1] === String(port)) return Number(name);
-    } catch {
-      // gone
-    }
-  }
-  return undefined;
 }
 
 function cpuOf(pids: number[]): ProcessCpu[] {

@@ -1,6 +1,6 @@
 // CPU time and resident memory of a process, and the machine's CPU, read from Linux /proc.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 /** Clock ticks per second of the times in /proc/<pid>/stat (getconf CLK_TCK; 100 on Linux almost everywhere). */
@@ -75,4 +75,45 @@ export function machineInfo(): MachineInfo {
     // idem
   }
   return { cpuModel, cores: cpus().length, memTotalBytes, node: process.version, kernel };
+}
+
+/** Every process below `root` (children, their children …), from the parent ids in /proc/<pid>/stat. */
+export function descendantPids(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number): void => {
+    for (const child of children.get(pid) ?? []) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** The PostgreSQL server listening on `port` on this machine (postmaster), if any. */
+export function postmasterPid(port: number): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      const p = argv.indexOf('-p');
+      if ((argv[0] ?? '').endsWith('postgres') && p > 0 && argv[p + 1] === String(port)) return Number(name);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
 }
