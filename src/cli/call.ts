@@ -15,6 +15,7 @@ import {
   sleep,
   UsageError,
 } from './api-client.js';
+import { TERMINAL_TWILIO_STATUSES } from '../store/outbound-call-store.js';
 
 const COMMAND = 'koe call';
 
@@ -122,12 +123,15 @@ async function placeCall(argv: string[], io: CliIo): Promise<number> {
   return detail.call.status === 'abandoned' || detail.call.endReason === 'dial_failed' ? 1 : 0;
 }
 
+const FINAL_STATUS_WAIT_MS = 5_000;
+
 /** Polls the call, printing each change of its state, until it has ended; returns its final detail. */
 export async function followCall(client: KoeApiClient, id: string, io: CliIo): Promise<CallDetail> {
   const startedMs = performance.now();
   const elapsed = (): string => `${((performance.now() - startedMs) / 1000).toFixed(1).padStart(6)}s`;
   let last = '';
   let notFoundPolls = 0;
+  let endedAtMs: number | undefined;
   for (;;) {
     let detail: CallDetail | undefined;
     try {
@@ -140,7 +144,12 @@ export async function followCall(client: KoeApiClient, id: string, io: CliIo): P
       const line = describeCallState(detail.call);
       if (line !== last) println(io.stdout, `${elapsed()}  ${line}`);
       last = line;
-      if (detail.call.status === 'ended' || detail.call.status === 'abandoned') return detail;
+      if (detail.call.status === 'ended' || detail.call.status === 'abandoned') {
+        // The media stream often ends a moment before Twilio's final status callback arrives: wait a little
+        // for it, so the last line says how the call ended on Twilio's side too.
+        endedAtMs ??= performance.now();
+        if (TERMINAL_TWILIO_STATUSES.has(detail.call.twilioStatus ?? '') || performance.now() - endedAtMs >= FINAL_STATUS_WAIT_MS) return detail;
+      }
     }
     await sleep(io.pollIntervalMs ?? 1000);
   }
