@@ -42,6 +42,8 @@ export class CampaignDispatcher {
   readonly #backoff = new Map<string, { untilMs: number; strikes: number }>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
+  /** Housekeeping runs beside the claims (never holding them back) and one at a time. */
+  #housekeepingRun: Promise<void> | undefined;
   #lastHousekeepingMs = 0;
   #closed = false;
   #lastTickError = '';
@@ -71,14 +73,20 @@ export class CampaignDispatcher {
     this.#timer = setTimeout(loop, 0);
   }
 
-  /** One round: housekeeping when due, then claims for every running campaign. Never throws. */
+  /**
+   * One round: claims for every running campaign, and housekeeping when due — started beside the claims,
+   * not before them, so a slow housekeeping transaction cannot delay the claims past the CPS slots they
+   * reserve (lookaheadMs). Never throws.
+   */
   async tick(): Promise<void> {
+    const now = Date.now();
+    if (!this.#housekeepingRun && now - this.#lastHousekeepingMs >= this.#opts.housekeepingMs) {
+      this.#lastHousekeepingMs = now;
+      this.#housekeepingRun = this.#housekeeping()
+        .catch((err: unknown) => this.#tickFailed(err))
+        .finally(() => (this.#housekeepingRun = undefined));
+    }
     try {
-      const now = Date.now();
-      if (now - this.#lastHousekeepingMs >= this.#opts.housekeepingMs) {
-        this.#lastHousekeepingMs = now;
-        await this.#housekeeping();
-      }
       for (const campaignId of await this.#opts.campaigns.runningIds()) {
         if (this.#closed) return;
         const held = this.#backoff.get(campaignId);
@@ -87,11 +95,15 @@ export class CampaignDispatcher {
       }
       this.#lastTickError = '';
     } catch (err) {
-      // The database is down or slow: the next tick tries again; say so once, not every 200 ms.
-      const message = (err as Error).message;
-      if (message !== this.#lastTickError) this.#log.warn({ err: message }, 'campaign dispatch failed; retrying');
-      this.#lastTickError = message;
+      this.#tickFailed(err);
     }
+  }
+
+  /** The database is down or slow: the next tick tries again; say so once, not every 200 ms. */
+  #tickFailed(err: unknown): void {
+    const message = (err as Error).message;
+    if (message !== this.#lastTickError) this.#log.warn({ err: message }, 'campaign dispatch failed; retrying');
+    this.#lastTickError = message;
   }
 
   /** Stops claiming, hands back contacts not dialed yet, and waits for calls being placed. */
@@ -99,6 +111,7 @@ export class CampaignDispatcher {
     this.#closed = true;
     clearTimeout(this.#timer);
     await this.#ticking;
+    await this.#housekeepingRun;
     const waiting = [...this.#scheduled.values()];
     this.#scheduled.clear();
     for (const { contact, timer } of waiting) {
