@@ -137,3 +137,16 @@ export const agentsFileSchema = z
     agents: z.array(agentSchema).min(1, 'at least one agent is needed'),
   })
   .strict();
+
+/**
+ * Every template a call of this agent fills, by name: instructions, greeting, and the voicemail message when
+ * the agent leaves one. A call is refused when any of them lacks a variable.
+ */
+export function agentTemplates(agent: Agent): Array<[name: string, template: string]> {
+  const templates: Array<[string, string]> = [['instructions', agent.instructions]];
+  if (agent.greeting !== undefined) templates.push(['greeting', agent.greeting]);
+  if (agent.answeringMachine.action === 'leave_message' && agent.answeringMachine.message !== undefined) {
+    templates.push(['answeringMachine.message', agent.answeringMachine.message]);
+  }
+  return templates;
+}

@@ -3,7 +3,7 @@
 // signed callbacks back to Koe, and classifies what Twilio answers so callers (the API, the campaign
 // dispatcher) know whether to retry, give up on the number, or stop and tell a person.
 import type { Agent, AgentRegistry } from '../agents/index.js';
-import { callVariables, renderTemplate, TemplateError } from '../agents/index.js';
+import { agentTemplates, callVariables, renderTemplate, TemplateError } from '../agents/index.js';
 import { maxVariableChars } from '../call/stream-parameter-names.js';
 import type { Logger } from '../log/logger.js';
 import type { KoeMetrics } from '../metrics/metrics.js';
@@ -124,13 +124,7 @@ export class OutboundDialer {
     for (const [name, value] of Object.entries(request.variables ?? {})) {
       if (value.length > maxVariableChars(name)) problems.push(`variables.${name}: ${value.length} characters; a call carries at most ${maxVariableChars(name)}`);
     }
-    const templates: Array<[string, string | undefined]> = [
-      ['instructions', agent.instructions],
-      ['greeting', agent.greeting],
-      ['answeringMachine.message', agent.answeringMachine.action === 'leave_message' ? agent.answeringMachine.message : undefined],
-    ];
-    for (const [name, template] of templates) {
-      if (template === undefined) continue;
+    for (const [name, template] of agentTemplates(agent)) {
       try {
         renderTemplate(template, variables, `agent "${agent.id}" ${name}`);
       } catch (err) {

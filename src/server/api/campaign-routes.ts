@@ -1,6 +1,6 @@
 // Outbound campaigns: create from a CSV (contacts checked and normalised, refused rows reported with their
 // line numbers), start / pause / resume / cancel, progress, contacts with their calls, and a CSV export.
-import { callVariables, renderTemplate, TemplateError } from '../../agents/index.js';
+import { agentTemplates, callVariables, renderTemplate, TemplateError } from '../../agents/index.js';
 import type { Agent } from '../../agents/index.js';
 import { ContactImportError } from '../../campaigns/contact-import.js';
 import { parseContactsCsvOffThread } from '../../campaigns/contact-import-off-thread.js';
@@ -201,13 +201,7 @@ function checkTemplates(agent: Agent, columns: readonly string[]): void {
   const sample = Object.fromEntries(columns.map((name) => [name, 'x']));
   const variables = callVariables(agent, { callSid: 'CA-sample', direction: 'outbound', callerNumber: '+15550000000', calledNumber: '+15550000001' }, sample);
   const problems: string[] = [];
-  const templates: Array<[string, string | undefined]> = [
-    ['instructions', agent.instructions],
-    ['greeting', agent.greeting],
-    ['answeringMachine.message', agent.answeringMachine.action === 'leave_message' ? agent.answeringMachine.message : undefined],
-  ];
-  for (const [name, template] of templates) {
-    if (template === undefined) continue;
+  for (const [name, template] of agentTemplates(agent)) {
     try {
       renderTemplate(template, variables, name);
     } catch (err) {
