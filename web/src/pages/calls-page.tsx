@@ -6,6 +6,7 @@ import type { AgentList, CallList } from '../api/types.js';
 import { CallOutcome, callSidOf } from '../components/call-outcome.js';
 import { CallParties } from '../components/live-call-view.js';
 import { PlaceCallDialog } from '../components/place-call-dialog.js';
+import { Pager } from '../components/pager.js';
 import { EmptyState, ErrorMessage, Loading } from '../components/status.js';
 import { useApi } from '../components/use-api.js';
 import { useI18n } from '../i18n/i18n.js';
@@ -51,9 +52,6 @@ export function CallsPage() {
     const timer = setTimeout(reload, 500);
     return () => clearTimeout(timer);
   }, [liveKey, reload]);
-  const totalPages = data ? Math.max(1, Math.ceil(data.total / data.pageSize)) : 1;
-  const first = data && data.total > 0 ? (data.page - 1) * data.pageSize + 1 : 0;
-  const last = data ? Math.min(data.total, (data.page - 1) * data.pageSize + data.items.length) : 0;
 
   const setFilter = (name: string, value: string) => setSearchParams({ [name]: value || undefined, page: undefined }, { push: true });
 
@@ -153,18 +151,7 @@ export function CallsPage() {
               </tbody>
             </table>
           </div>
-          <nav className="pager" aria-label={t('calls.pages')} data-testid="calls-pager">
-            <span className="muted num" data-testid="calls-range">
-              {t('calls.range', { first: fmt.integer(first), last: fmt.integer(last), total: fmt.integer(data.total) })}
-            </span>
-            <button type="button" className="button button-small" disabled={page <= 1} onClick={() => setSearchParams({ page: page - 1 > 1 ? String(page - 1) : undefined }, { push: true })} data-testid="calls-prev">
-              {t('calls.prev')}
-            </button>
-            <span className="num">{t('calls.pageOf', { page: fmt.integer(page), pages: fmt.integer(totalPages) })}</span>
-            <button type="button" className="button button-small" disabled={page >= totalPages} onClick={() => setSearchParams({ page: String(page + 1) }, { push: true })} data-testid="calls-next">
-              {t('calls.next')}
-            </button>
-          </nav>
+          <Pager testId="calls" page={page} list={data} />
         </>
       ) : null}
     </div>

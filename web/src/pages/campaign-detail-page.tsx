@@ -7,6 +7,7 @@ import { ApiRequestError, apiRequest, queryString } from '../api/api-client.js';
 import type { CampaignRecord, CampaignStatus, ContactAttempt, ContactList, ContactRecord, ImportReport } from '../api/types.js';
 import { CampaignProgress, CampaignStatusPill, CONTACT_OUTCOMES, CONTACT_STATES, ContactOutcomePill, ContactStatePill, OutcomeCounts } from '../campaigns/campaign-view.js';
 import { CallOutcome } from '../components/call-outcome.js';
+import { Pager } from '../components/pager.js';
 import { EmptyState, ErrorMessage, Loading } from '../components/status.js';
 import { useApi } from '../components/use-api.js';
 import { usePoll } from '../components/use-poll.js';
@@ -197,7 +198,7 @@ function ContactRow({ contact, maxAttempts }: { contact: ContactRecord; maxAttem
 }
 
 function Contacts({ campaign, poll }: { campaign: CampaignRecord; poll: boolean }) {
-  const { t, fmt } = useI18n();
+  const { t } = useI18n();
   const params = useSearchParams();
   const state = params.get('state') ?? '';
   const outcome = params.get('outcome') ?? '';
@@ -228,9 +229,6 @@ function Contacts({ campaign, poll }: { campaign: CampaignRecord; poll: boolean 
   }, [signature, refresh]);
 
   const data = contacts.data;
-  const totalPages = data ? Math.max(1, Math.ceil(data.total / data.pageSize)) : 1;
-  const first = data && data.total > 0 ? (data.page - 1) * data.pageSize + 1 : 0;
-  const last = data ? Math.min(data.total, (data.page - 1) * data.pageSize + data.items.length) : 0;
   const setFilter = (name: string, value: string) => setSearchParams({ [name]: value || undefined, page: undefined }, { push: true });
 
   return (
@@ -301,18 +299,7 @@ function Contacts({ campaign, poll }: { campaign: CampaignRecord; poll: boolean 
               </tbody>
             </table>
           </div>
-          <nav className="pager" aria-label={t('calls.pages')} data-testid="contacts-pager">
-            <span className="muted num" data-testid="contacts-range">
-              {t('calls.range', { first: fmt.integer(first), last: fmt.integer(last), total: fmt.integer(data.total) })}
-            </span>
-            <button type="button" className="button button-small" disabled={page <= 1} onClick={() => setSearchParams({ page: page - 1 > 1 ? String(page - 1) : undefined }, { push: true })} data-testid="contacts-prev">
-              {t('calls.prev')}
-            </button>
-            <span className="num">{t('calls.pageOf', { page: fmt.integer(page), pages: fmt.integer(totalPages) })}</span>
-            <button type="button" className="button button-small" disabled={page >= totalPages} onClick={() => setSearchParams({ page: String(page + 1) }, { push: true })} data-testid="contacts-next">
-              {t('calls.next')}
-            </button>
-          </nav>
+          <Pager testId="contacts" page={page} list={data} />
         </>
       ) : null}
     </Section>
